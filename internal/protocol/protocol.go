@@ -1,0 +1,110 @@
+// Package protocol holds the wire facts of the EKS Auth API that both the
+// client and the emulator speak, so that the two cannot drift apart.
+package protocol
+
+import "strings"
+
+const (
+	// ServiceID is the service's name in errors, as the official client spells it.
+	ServiceID = "EKS Auth"
+	// APIVersion is the EKS Auth API version.
+	APIVersion = "2023-11-26"
+	// OperationName is the only operation of the API.
+	OperationName = "AssumeRoleForPodIdentity"
+	// SigningName is the SigV4 service name.
+	SigningName = "eks-auth"
+	// Audience is the audience of pod-identity service-account tokens.
+	Audience = "pods.eks.amazonaws.com"
+	// ContentType is the request and response media type.
+	ContentType = "application/json"
+	// MaxClusterNameLen is the longest cluster name the API accepts.
+	MaxClusterNameLen = 100
+)
+
+// The nine error codes of the API.
+const (
+	CodeAccessDenied       = "AccessDeniedException"
+	CodeExpiredToken       = "ExpiredTokenException"
+	CodeInternalServer     = "InternalServerException"
+	CodeInvalidParameter   = "InvalidParameterException"
+	CodeInvalidRequest     = "InvalidRequestException"
+	CodeInvalidToken       = "InvalidTokenException"
+	CodeResourceNotFound   = "ResourceNotFoundException"
+	CodeServiceUnavailable = "ServiceUnavailableException"
+	CodeThrottling         = "ThrottlingException"
+)
+
+// Path is the request path for clusterName, below the endpoint's own path.
+// Cluster names that pass ValidClusterName need no escaping.
+func Path(clusterName string) string {
+	return "/clusters/" + clusterName + "/assume-role-for-pod-identity"
+}
+
+// ClusterFromPath returns the cluster name of a request path, or false if
+// the path is not the operation's.
+func ClusterFromPath(path string) (string, bool) {
+	rest, ok := strings.CutPrefix(path, "/clusters/")
+	if !ok {
+		return "", false
+	}
+	name, ok := strings.CutSuffix(rest, "/assume-role-for-pod-identity")
+	if !ok || strings.Contains(name, "/") {
+		return "", false
+	}
+	return name, true
+}
+
+// ValidClusterName reports whether s is 1 to 100 characters of
+// ^[0-9A-Za-z][A-Za-z0-9\-_]*$.
+func ValidClusterName(s string) bool {
+	if len(s) == 0 || len(s) > MaxClusterNameLen || !isAlnum(s[0]) {
+		return false
+	}
+	for i := 1; i < len(s); i++ {
+		if c := s[i]; !isAlnum(c) && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// ValidToken reports whether s matches
+// ^[A-Za-z0-9-_=]+\.[A-Za-z0-9-_=]+\.[A-Za-z0-9-_=]+$: three non-empty
+// base64url parts (padding allowed), which also rules out CR and LF.
+func ValidToken(s string) bool {
+	parts, n := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			if n == 0 {
+				return false
+			}
+			parts, n = parts+1, 0
+		case isAlnum(c) || c == '-' || c == '_' || c == '=':
+			n++
+		default:
+			return false
+		}
+	}
+	return parts == 2 && n > 0
+}
+
+func isAlnum(c byte) bool {
+	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
+}
+
+// Request is the JSON body of the operation. The optional fields are
+// omitted when nil.
+type Request struct {
+	Token       string  `json:"token"`
+	EksNodeName *string `json:"eksNodeName,omitempty"`
+	InstanceId  *string `json:"instanceId,omitempty"`
+	Zone        *string `json:"zone,omitempty"`
+}
+
+// Error is the JSON body of an error answer.
+type Error struct {
+	Type    string `json:"__type,omitempty"`
+	Code    string `json:"code,omitempty"`
+	Message string `json:"message,omitempty"`
+}
