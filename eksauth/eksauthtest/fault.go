@@ -1,0 +1,119 @@
+package eksauthtest
+
+import (
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/podidentity/podidentity/internal/protocol"
+)
+
+// Fault scripts the answer to one request; see [Server.Inject]. The zero
+// Fault answers normally.
+//
+//   - Delay alone holds the request for Delay, then answers normally. The
+//     delay ends early, dropping the connection, when the client gives up
+//     or the server closes.
+//   - Status and/or Code answer with that error instead: a missing Status
+//     is the code's (ThrottlingException 429, InternalServerException 500,
+//     ServiceUnavailableException 503, ResourceNotFoundException 404, else
+//     400); a missing Code is the status's (429, 500, 503, 404 as above,
+//     400 InvalidRequestException; none for other statuses). Message
+//     defaults to a message like the service's.
+//   - Body, if set, is sent verbatim instead of the JSON error body (a
+//     proxy's HTML page, say), with Status (default 502).
+//   - Drop closes the connection without answering.
+//   - Truncate sends the headers and half of the body (of the error, or of
+//     the normal answer), then closes the connection.
+type Fault struct {
+	Status   int
+	Code     string
+	Message  string
+	Body     string
+	Delay    time.Duration
+	Drop     bool
+	Truncate bool
+}
+
+// Request is a request the server received, as [Server.Requests] returns
+// it. Body holds the token: keep it out of logs.
+type Request struct {
+	Time      time.Time // when it arrived, by the wall clock
+	Method    string
+	Path      string
+	Header    http.Header
+	Body      []byte // up to 1 MiB + 1 byte
+	RequestID string // the X-Amzn-Requestid answered
+
+	Status int    // the status answered; 0 if the connection was dropped
+	Code   string // the error code answered; "" for a success or a bare status
+	Fault  bool   // answered (or delayed) by an injected Fault
+}
+
+// Cluster returns the cluster name of the request's path, or "".
+func (r Request) Cluster() string {
+	name, _ := protocol.ClusterFromPath(r.Path)
+	return name
+}
+
+// faultError returns the error answer of a fault that sets Status, Code
+// or Body, or nil for a fault that leaves the answer to normal handling.
+func faultError(f Fault) *apiError {
+	if f.Status == 0 && f.Code == "" && f.Body == "" {
+		return nil
+	}
+	e := &apiError{status: f.Status, code: f.Code, msg: f.Message}
+	if e.status == 0 {
+		if e.code == "" {
+			e.status = http.StatusBadGateway
+		} else {
+			e.status = statusOf(e.code)
+		}
+	}
+	if e.code == "" && f.Body == "" {
+		switch e.status {
+		case http.StatusTooManyRequests:
+			e.code = protocol.CodeThrottling
+		case http.StatusInternalServerError:
+			e.code = protocol.CodeInternalServer
+		case http.StatusServiceUnavailable:
+			e.code = protocol.CodeServiceUnavailable
+		case http.StatusNotFound:
+			e.code = protocol.CodeResourceNotFound
+		case http.StatusBadRequest:
+			e.code = protocol.CodeInvalidRequest
+		}
+	}
+	if e.msg == "" {
+		switch e.code {
+		case protocol.CodeThrottling:
+			e.msg = "Rate exceeded"
+		case protocol.CodeInternalServer:
+			e.msg = "An internal error occurred. Try again."
+		case protocol.CodeServiceUnavailable:
+			e.msg = "The service is unavailable. Try again later."
+		default:
+			e.msg = http.StatusText(e.status)
+		}
+	}
+	return e
+}
+
+// dropConn closes the client's connection without an answer (or, once
+// headers were flushed, without the rest): net/http closes the connection
+// when a handler panics with http.ErrAbortHandler, and logs nothing.
+func dropConn() {
+	panic(http.ErrAbortHandler)
+}
+
+// writeTruncated sends the answer's headers, announcing the full length,
+// and half of its body, then drops the connection.
+func writeTruncated(w http.ResponseWriter, status int, body []byte) {
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(status)
+	_, _ = w.Write(body[:len(body)/2])
+	if f, ok := w.(http.Flusher); ok {
+		f.Flush()
+	}
+	dropConn()
+}

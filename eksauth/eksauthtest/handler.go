@@ -1,0 +1,296 @@
+package eksauthtest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/podidentity/podidentity/internal/protocol"
+)
+
+// maxBodyBytes caps a request body; a token is at most a few kilobytes.
+const maxBodyBytes = 1 << 20
+
+// coralServiceNS is the namespace AWS front ends append to the code in
+// X-Amzn-ErrorType for errors outside a service's model (authentication).
+const coralServiceNS = ":http://internal.amazon.com/coral/com.amazon.coral.service/"
+
+// apiError is an error answer.
+type apiError struct {
+	status int
+	code   string
+	msg    string
+	auth   bool // an authentication failure: the coral namespace in X-Amzn-ErrorType
+}
+
+func (e *apiError) Error() string { return e.code + ": " + e.msg }
+
+func authError(code, msg string) *apiError {
+	return &apiError{status: http.StatusForbidden, code: code, msg: msg, auth: true}
+}
+
+func newAPIError(code, msg string) *apiError {
+	return &apiError{status: statusOf(code), code: code, msg: msg}
+}
+
+// statusOf returns the HTTP status of a code of the API.
+func statusOf(code string) int {
+	switch code {
+	case protocol.CodeResourceNotFound:
+		return http.StatusNotFound
+	case protocol.CodeThrottling:
+		return http.StatusTooManyRequests
+	case protocol.CodeInternalServer:
+		return http.StatusInternalServerError
+	case protocol.CodeServiceUnavailable:
+		return http.StatusServiceUnavailable
+	case CodeMissingAuthenticationToken, CodeIncompleteSignature, CodeInvalidSignature, CodeUnrecognizedClient:
+		return http.StatusForbidden
+	}
+	return http.StatusBadRequest
+}
+
+// ServeHTTP answers one request as EKS Auth does. The Server serves
+// itself; ServeHTTP is exported so that the emulator can also be mounted
+// in another server (an httptest.NewTLSServer, say). Dropped connections
+// and truncated answers abort the handler with http.ErrAbortHandler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	rid := newUUID()
+	w.Header().Set("X-Amzn-Requestid", rid)
+	rec := Request{
+		Time:      s.wallNow(),
+		Method:    r.Method,
+		Path:      r.URL.Path,
+		Header:    r.Header.Clone(),
+		RequestID: rid,
+	}
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	rec.Body = body
+
+	var ans answer
+	truncate := false
+	if f, ok := s.nextFault(); ok {
+		rec.Fault = true
+		if !s.sleep(r, f.Delay) || f.Drop {
+			s.record(rec)
+			dropConn()
+		}
+		ans.err, ans.raw, truncate = faultError(f), f.Body, f.Truncate
+	}
+	if ans.err == nil {
+		switch {
+		case err != nil:
+			ans.err = newAPIError(protocol.CodeInvalidRequest, "The request body could not be read.")
+		case len(body) > maxBodyBytes:
+			ans.err = &apiError{status: http.StatusRequestEntityTooLarge, code: protocol.CodeInvalidRequest, msg: "The request body is too large."}
+		default:
+			ans = s.handle(r, body)
+		}
+	}
+	status, code, out := ans.encode(w.Header())
+	rec.Status, rec.Code = status, code
+	s.record(rec)
+	if truncate {
+		writeTruncated(w, status, out)
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	w.WriteHeader(status)
+	_, _ = w.Write(out)
+}
+
+// answer is a success body or an error.
+type answer struct {
+	body []byte    // the success body
+	err  *apiError // or the error
+	raw  string    // with err: a body to send instead of the JSON error
+}
+
+// encode sets the answer's headers and returns its status, error code and
+// body.
+func (a answer) encode(h http.Header) (status int, code string, body []byte) {
+	if a.err == nil {
+		h.Set("Content-Type", protocol.ContentType)
+		return http.StatusOK, "", a.body
+	}
+	if a.raw != "" {
+		h.Set("Content-Type", http.DetectContentType([]byte(a.raw)))
+		return a.err.status, a.err.code, []byte(a.raw)
+	}
+	h.Set("Content-Type", protocol.ContentType)
+	if a.err.code != "" {
+		typ := a.err.code
+		if a.err.auth {
+			typ += coralServiceNS
+		}
+		h.Set("X-Amzn-Errortype", typ)
+	}
+	return a.err.status, a.err.code, errorBody(a.err.msg)
+}
+
+func errorBody(msg string) []byte {
+	b, _ := json.Marshal(protocol.Error{Message: msg}) // cannot fail: a struct of strings
+	return b
+}
+
+// handle authenticates, routes and answers one request.
+func (s *Server) handle(r *http.Request, body []byte) answer {
+	if aerr := s.verifySignature(r, body); aerr != nil {
+		return answer{err: aerr}
+	}
+	name, ok := protocol.ClusterFromPath(r.URL.Path)
+	if !ok || r.Method != http.MethodPost {
+		return answer{err: &apiError{status: http.StatusNotFound, code: "UnknownOperationException",
+			msg: fmt.Sprintf("No operation matches %s %s.", r.Method, clip(r.URL.Path))}}
+	}
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != protocol.ContentType {
+			return answer{err: newAPIError(protocol.CodeInvalidRequest, "The request's Content-Type must be application/json.")}
+		}
+	}
+	if !protocol.ValidClusterName(name) {
+		return answer{err: newAPIError(protocol.CodeInvalidParameter, fmt.Sprintf(
+			"1 validation error detected: Value '%s' at 'clusterName' failed to satisfy constraint: "+
+				"Member must satisfy regular expression pattern: ^[0-9A-Za-z][A-Za-z0-9\\-_]*$ and have length between 1 and 100.", clip(name)))}
+	}
+	var in protocol.Request
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&in); err != nil || dec.More() {
+		var typeErr *json.UnmarshalTypeError
+		if errors.As(err, &typeErr) {
+			return answer{err: newAPIError(protocol.CodeInvalidRequest, fmt.Sprintf("The field '%s' has the wrong type.", clip(typeErr.Field)))}
+		}
+		return answer{err: newAPIError(protocol.CodeInvalidRequest, "The request body is not a valid JSON object.")}
+	}
+	if in.Token == "" {
+		return answer{err: newAPIError(protocol.CodeInvalidParameter,
+			"1 validation error detected: Value null at 'token' failed to satisfy constraint: Member must not be null.")}
+	}
+	if !protocol.ValidToken(in.Token) {
+		return answer{err: newAPIError(protocol.CodeInvalidParameter,
+			"1 validation error detected: Value at 'token' failed to satisfy constraint: "+
+				"Member must satisfy regular expression pattern: ^[A-Za-z0-9-_=]+.[A-Za-z0-9-_=]+.[A-Za-z0-9-_=]+$.")}
+	}
+	c, ok := s.knownCluster(name)
+	if !ok {
+		return answer{err: newAPIError(protocol.CodeResourceNotFound, fmt.Sprintf("No cluster found for name: %s.", name))}
+	}
+	claims, err := s.verifyToken(c, in.Token)
+	if err != nil {
+		var te *tokenError
+		errors.As(err, &te)
+		return answer{err: newAPIError(te.code, te.msg)}
+	}
+	k := claims.Kubernetes
+	assoc, ok := s.association(name, k.Namespace, k.ServiceAccount.Name)
+	if !ok {
+		return answer{err: newAPIError(protocol.CodeResourceNotFound, fmt.Sprintf(
+			"No Pod Identity Association found for cluster %s, namespace %s and service account %s.", name, k.Namespace, k.ServiceAccount.Name))}
+	}
+	pod := "pod"
+	if k.Pod != nil && k.Pod.Name != "" {
+		pod = k.Pod.Name
+	}
+	b, err := json.Marshal(s.success(assoc, pod))
+	if err != nil {
+		return answer{err: newAPIError(protocol.CodeInternalServer, "Internal error.")}
+	}
+	return answer{body: b}
+}
+
+// The success body, with the wire names of the API.
+type (
+	successBody struct {
+		Subject                subjectBody     `json:"subject"`
+		Audience               string          `json:"audience"`
+		PodIdentityAssociation associationBody `json:"podIdentityAssociation"`
+		AssumedRoleUser        roleUserBody    `json:"assumedRoleUser"`
+		Credentials            credentialsBody `json:"credentials"`
+	}
+	subjectBody struct {
+		Namespace      string `json:"namespace"`
+		ServiceAccount string `json:"serviceAccount"`
+	}
+	associationBody struct {
+		AssociationArn string `json:"associationArn"`
+		AssociationId  string `json:"associationId"`
+	}
+	roleUserBody struct {
+		Arn          string `json:"arn"`
+		AssumeRoleId string `json:"assumeRoleId"`
+	}
+	credentialsBody struct {
+		SessionToken    string `json:"sessionToken"`
+		SecretAccessKey string `json:"secretAccessKey"`
+		AccessKeyId     string `json:"accessKeyId"`
+		Expiration      int64  `json:"expiration"` // epoch seconds
+	}
+)
+
+// maxSessionName is STS's limit on a role session name.
+const maxSessionName = 64
+
+func (s *Server) success(a Association, pod string) successBody {
+	role := a.RoleARN
+	lifetime := DefaultCredentialLifetime
+	if a.TargetRoleARN != "" {
+		role, lifetime = a.TargetRoleARN, TargetRoleCredentialLifetime
+	}
+	if s.lifetime > 0 {
+		lifetime = s.lifetime
+	}
+	name, _ := roleName(role) // checked by Associate
+	account := strings.SplitN(role, ":", 6)[4]
+	partition := strings.SplitN(role, ":", 3)[1]
+
+	// eks-<cluster>-<pod>-<uuid>: the prefix is cut so that the UUID,
+	// which makes the name unique, always fits.
+	id := newUUID()
+	prefix := "eks-" + a.Cluster + "-" + pod
+	if max := maxSessionName - len(id) - 1; len(prefix) > max {
+		prefix = prefix[:max]
+	}
+	session := prefix + "-" + id
+
+	return successBody{
+		Subject:  subjectBody{Namespace: a.Namespace, ServiceAccount: a.ServiceAccount},
+		Audience: protocol.Audience,
+		PodIdentityAssociation: associationBody{
+			AssociationArn: s.AssociationARN(a.Cluster, a.ID),
+			AssociationId:  a.ID,
+		},
+		AssumedRoleUser: roleUserBody{
+			Arn:          fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", partition, account, name, session),
+			AssumeRoleId: s.roleID(role) + ":" + session,
+		},
+		Credentials: credentialsBody{
+			AccessKeyId:     "ASIA" + randString(upperAlnum, 16),
+			SecretAccessKey: randString(secretChars, 40),
+			SessionToken:    sessionToken(),
+			Expiration:      s.now().Add(lifetime).Unix(),
+		},
+	}
+}
+
+// sleep waits d, or until the request is canceled or the server closes;
+// it reports whether the whole delay passed.
+func (s *Server) sleep(r *http.Request, d time.Duration) bool {
+	if d <= 0 {
+		return true
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return true
+	case <-r.Context().Done():
+	case <-s.done:
+	}
+	return false
+}

@@ -1,0 +1,420 @@
+package eksauthtest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/podidentity/podidentity/internal/protocol"
+)
+
+// Defaults of the options.
+const (
+	DefaultRegion    = "us-west-2"
+	DefaultAccountID = "111122223333"
+	// DefaultCredentialLifetime is how long issued credentials last, as on EKS.
+	DefaultCredentialLifetime = 6 * time.Hour
+	// TargetRoleCredentialLifetime is how long credentials last for an
+	// association with a target role, as on EKS, unless
+	// WithCredentialLifetime is given.
+	TargetRoleCredentialLifetime = 59 * time.Minute
+	// DefaultTokenLifetime is the lifetime of a token minted with ttl 0: the
+	// kubelet's default for pod-identity tokens.
+	DefaultTokenLifetime = 24 * time.Hour
+	// MaxClockSkew is how far a request's X-Amz-Date may be from the
+	// server's clock, as on AWS.
+	MaxClockSkew = 5 * time.Minute
+)
+
+// Server is a running EKS Auth emulator. Its methods are safe for
+// concurrent use, also while requests are being served.
+type Server struct {
+	// URL is the base endpoint, http://127.0.0.1:<port>, without a
+	// trailing slash.
+	URL string
+
+	region    string
+	partition string
+	account   string
+	lifetime  time.Duration // zero: the EKS defaults
+	now       func() time.Time
+	wallNow   func() time.Time // the SigV4 date check: SDK clients sign with the wall clock
+	node      aws.Credentials
+
+	listener net.Listener
+	http     *http.Server
+	client   *http.Client
+	done     chan struct{} // closed by Close, aborts fault delays
+	wg       sync.WaitGroup
+	once     sync.Once
+
+	mu       sync.Mutex
+	clusters map[string]*cluster      // guarded by mu, by cluster name
+	assocs   map[assocKey]Association // guarded by mu
+	assocIDs map[string]assocKey      // guarded by mu, association ID to key
+	roleIDs  map[string]string        // guarded by mu, role ARN to its AROA ID
+	faults   []Fault                  // guarded by mu, FIFO
+	requests []Request                // guarded by mu
+}
+
+// Association maps a service account of a cluster to an IAM role, like an
+// EKS Pod Identity association.
+type Association struct {
+	// Cluster, Namespace and ServiceAccount select the pods. Required.
+	Cluster        string
+	Namespace      string
+	ServiceAccount string
+
+	// RoleARN is the role whose credentials the pods get. Required, an IAM
+	// role ARN such as arn:aws:iam::111122223333:role/app.
+	RoleARN string
+
+	// TargetRoleARN, if set, is the role assumed from RoleARN; the
+	// credentials are then the target role's (EKS role chaining).
+	TargetRoleARN string
+
+	// ID is set by the server: a- and 17 lowercase letters or digits.
+	ID string
+}
+
+// Pod names the pod a token is minted for.
+type Pod struct {
+	Cluster        string
+	Namespace      string
+	ServiceAccount string
+	// Name is the pod's name. Empty means "pod". Each name gets a stable
+	// pod UID for the life of the Server.
+	Name string
+}
+
+type assocKey struct{ cluster, namespace, serviceAccount string }
+
+// Option configures a Server.
+type Option func(*Server)
+
+// WithRegion sets the region the server answers for: requests must be
+// signed for it, and ARNs use its partition. Default "us-west-2".
+func WithRegion(region string) Option { return func(s *Server) { s.region = region } }
+
+// WithAccountID sets the account of ARNs. Default "111122223333".
+func WithAccountID(id string) Option { return func(s *Server) { s.account = id } }
+
+// WithCredentialLifetime sets how long issued credentials last, for every
+// association, target role or not. Default 6 h, or 59 min for an
+// association with a target role, as on EKS.
+func WithCredentialLifetime(d time.Duration) Option { return func(s *Server) { s.lifetime = d } }
+
+// WithClock sets the clock of tokens (iat, nbf, exp and their check) and
+// of credential expirations. Default time.Now. The SigV4 date check always
+// uses the wall clock, because SDK clients sign with it.
+func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = now } }
+
+// WithNodeCredentials sets the only credentials the server accepts.
+// Default: random ASIA… keys with a session token. A session token, if
+// set, must be sent as X-Amz-Security-Token.
+func WithNodeCredentials(c aws.Credentials) Option { return func(s *Server) { s.node = c } }
+
+// WithListener serves on l instead of a new loopback listener, for a
+// fixed address. The Server closes l.
+func WithListener(l net.Listener) Option { return func(s *Server) { s.listener = l } }
+
+// NewServer starts an emulator on a loopback port, like
+// httptest.NewServer. Call Close when done. It panics if it cannot listen
+// or an option is invalid (a region that is not a region name, a
+// non-positive lifetime).
+func NewServer(opts ...Option) *Server {
+	s := &Server{
+		region:   DefaultRegion,
+		account:  DefaultAccountID,
+		now:      time.Now,
+		wallNow:  time.Now,
+		done:     make(chan struct{}),
+		clusters: make(map[string]*cluster),
+		assocs:   make(map[assocKey]Association),
+		assocIDs: make(map[string]assocKey),
+		roleIDs:  make(map[string]string),
+	}
+	for _, opt := range opts {
+		opt(s)
+	}
+	if !validRegion(s.region) {
+		panic(fmt.Sprintf("eksauthtest: invalid region %q", s.region))
+	}
+	if s.lifetime < 0 || s.lifetime > 0 && s.lifetime < time.Second {
+		panic(fmt.Sprintf("eksauthtest: invalid credential lifetime %v", s.lifetime))
+	}
+	if s.now == nil {
+		s.now = time.Now
+	}
+	if s.node.AccessKeyID == "" || s.node.SecretAccessKey == "" {
+		s.node = aws.Credentials{
+			AccessKeyID:     "ASIA" + randString(upperAlnum, 16),
+			SecretAccessKey: randString(secretChars, 40),
+			SessionToken:    sessionToken(),
+		}
+	}
+	s.node.Source = "eksauthtest"
+	s.partition = partitionOf(s.region)
+
+	if s.listener == nil {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			if l, err = net.Listen("tcp6", "[::1]:0"); err != nil {
+				panic(fmt.Sprintf("eksauthtest: failed to listen on a port: %v", err))
+			}
+		}
+		s.listener = l
+	}
+	s.URL = "http://" + s.listener.Addr().String()
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: time.Minute}
+	s.client = &http.Client{Transport: &http.Transport{
+		Proxy:               nil, // loopback: never through HTTP_PROXY
+		MaxIdleConnsPerHost: 64,
+	}}
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		_ = s.http.Serve(s.listener) // returns ErrServerClosed after Close
+	}()
+	return s
+}
+
+// Close stops the server: pending fault delays end, open connections are
+// closed and Close waits for the handlers to return. It is safe to call
+// more than once.
+func (s *Server) Close() {
+	s.once.Do(func() {
+		close(s.done)
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if err := s.http.Shutdown(ctx); err != nil {
+			_ = s.http.Close()
+		}
+		s.wg.Wait()
+		s.client.CloseIdleConnections()
+	})
+}
+
+// Region returns the region the server answers for.
+func (s *Server) Region() string { return s.region }
+
+// NodeCredentials returns the credentials the server accepts, the ones
+// Config carries.
+func (s *Server) NodeCredentials() aws.Credentials { return s.node }
+
+// Client returns an HTTP client for the server, the one Config carries.
+func (s *Server) Client() *http.Client { return s.client }
+
+// Config returns what a client needs to call the server: the region, the
+// base endpoint URL, the node credentials and an HTTP client. Retryer is
+// left nil, so the client's default applies.
+// eksauth.NewFromConfig(srv.Config()) returns a working client, and so
+// does the official client's NewFromConfig.
+func (s *Server) Config() aws.Config {
+	endpoint := s.URL
+	creds := s.node
+	return aws.Config{
+		Region:       s.region,
+		BaseEndpoint: &endpoint,
+		Credentials: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) {
+			return creds, nil
+		}),
+		HTTPClient: s.client,
+	}
+}
+
+// Associate adds an association and returns its ID. An existing
+// association of the same service account is replaced (with a new ID).
+// It panics on an invalid cluster name, an empty namespace or service
+// account, or a role ARN that is not an IAM role ARN.
+func (s *Server) Associate(a Association) string {
+	if !protocol.ValidClusterName(a.Cluster) {
+		panic(fmt.Sprintf("eksauthtest: Associate: invalid cluster name %q", a.Cluster))
+	}
+	if a.Namespace == "" || a.ServiceAccount == "" {
+		panic("eksauthtest: Associate: namespace and service account are required")
+	}
+	if _, err := roleName(a.RoleARN); err != nil {
+		panic("eksauthtest: Associate: RoleARN: " + err.Error())
+	}
+	if a.TargetRoleARN != "" {
+		if _, err := roleName(a.TargetRoleARN); err != nil {
+			panic("eksauthtest: Associate: TargetRoleARN: " + err.Error())
+		}
+	}
+	a.ID = "a-" + randString(lowerAlnum, 17)
+	key := assocKey{a.Cluster, a.Namespace, a.ServiceAccount}
+
+	s.cluster(a.Cluster) // creates its key now rather than on the first request
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if old, ok := s.assocs[key]; ok {
+		delete(s.assocIDs, old.ID)
+	}
+	s.assocs[key] = a
+	s.assocIDs[a.ID] = key
+	return a.ID
+}
+
+// Disassociate removes the association with the given ID and reports
+// whether it existed.
+func (s *Server) Disassociate(id string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	key, ok := s.assocIDs[id]
+	if ok {
+		delete(s.assocIDs, id)
+		delete(s.assocs, key)
+	}
+	return ok
+}
+
+// Associations returns the current associations, in no particular order.
+func (s *Server) Associations() []Association {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Association, 0, len(s.assocs))
+	for _, a := range s.assocs {
+		out = append(out, a)
+	}
+	return out
+}
+
+// AssociationARN returns the ARN the server reports for an association ID.
+func (s *Server) AssociationARN(cluster, id string) string {
+	return fmt.Sprintf("arn:%s:eks:%s:%s:podidentityassociation/%s/%s", s.partition, s.region, s.account, cluster, id)
+}
+
+// Issuer returns the OIDC issuer URL of a cluster's tokens,
+// https://oidc.eks.<region>.amazonaws.com/id/<32 hex digits>.
+func (s *Server) Issuer(clusterName string) string { return s.cluster(clusterName).issuer }
+
+// Inject queues faults. Each request takes the oldest queued fault, if
+// any, instead of (or, for a Delay alone, before) its normal answer.
+func (s *Server) Inject(faults ...Fault) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.faults = append(s.faults, faults...)
+}
+
+// Requests returns a copy of the requests received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		r.Header = r.Header.Clone()
+		r.Body = append([]byte(nil), r.Body...)
+		out[i] = r
+	}
+	return out
+}
+
+// ResetRequests forgets the requests recorded so far.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = nil
+}
+
+func (s *Server) nextFault() (Fault, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.faults) == 0 {
+		return Fault{}, false
+	}
+	f := s.faults[0]
+	s.faults = s.faults[1:]
+	return f, true
+}
+
+func (s *Server) record(r Request) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.requests = append(s.requests, r)
+}
+
+func (s *Server) association(cluster, namespace, sa string) (Association, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.assocs[assocKey{cluster, namespace, sa}]
+	return a, ok
+}
+
+func (s *Server) knownCluster(name string) (*cluster, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.clusters[name]
+	return c, ok
+}
+
+// roleID returns the stable AROA… unique ID of a role.
+func (s *Server) roleID(roleARN string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	id, ok := s.roleIDs[roleARN]
+	if !ok {
+		id = "AROA" + randString(upperAlnum, 17)
+		s.roleIDs[roleARN] = id
+	}
+	return id
+}
+
+// roleName returns the name of an IAM role ARN
+// (arn:<partition>:iam::<account>:role/<path/>name).
+func roleName(arn string) (string, error) {
+	parts := strings.SplitN(arn, ":", 6)
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "iam" || parts[3] != "" || parts[4] == "" {
+		return "", errors.New("not an IAM role ARN: " + arn)
+	}
+	res, ok := strings.CutPrefix(parts[5], "role/")
+	if !ok {
+		return "", errors.New("not an IAM role ARN: " + arn)
+	}
+	name := res[strings.LastIndexByte(res, '/')+1:]
+	if name == "" {
+		return "", errors.New("not an IAM role ARN: " + arn)
+	}
+	return name, nil
+}
+
+func validRegion(r string) bool {
+	if r == "" || len(r) > 64 {
+		return false
+	}
+	for i := 0; i < len(r); i++ {
+		c := r[i]
+		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// partitionOf returns the ARN partition of a region; unknown prefixes are
+// "aws", as in the SDK's partition table.
+func partitionOf(region string) string {
+	switch {
+	case strings.HasPrefix(region, "cn-"):
+		return "aws-cn"
+	case strings.HasPrefix(region, "us-gov-"):
+		return "aws-us-gov"
+	case strings.HasPrefix(region, "us-isob-"):
+		return "aws-iso-b"
+	case strings.HasPrefix(region, "us-iso-"):
+		return "aws-iso"
+	case strings.HasPrefix(region, "eu-isoe-"):
+		return "aws-iso-e"
+	case strings.HasPrefix(region, "us-isof-"):
+		return "aws-iso-f"
+	case strings.HasPrefix(region, "eusc-"):
+		return "aws-eusc"
+	}
+	return "aws"
+}
