@@ -1,0 +1,85 @@
+package compare_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+)
+
+// BenchmarkCall is one AssumeRoleForPodIdentity call against an in-memory
+// HTTP client: the client's own cost, without a network.
+func BenchmarkCall(b *testing.B) {
+	benchCalls(b, func(b *testing.B) (caller, func()) {
+		return newCannedDoer(), func() {}
+	}, "")
+}
+
+// BenchmarkLoopback is one call over loopback against the same httptest
+// server, each side with its own awshttp.BuildableClient (the default of
+// both clients).
+func BenchmarkLoopback(b *testing.B) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		_, _ = io.Copy(io.Discard, r.Body)
+		for k, v := range successHeader {
+			w.Header()[k] = v
+		}
+		_, _ = w.Write(successAnswer)
+	}))
+	b.Cleanup(srv.Close)
+	benchCalls(b, func(b *testing.B) (caller, func()) {
+		c := awshttp.NewBuildableClient()
+		return c, func() { c.GetTransport().CloseIdleConnections() }
+	}, srv.URL)
+}
+
+// caller is what the three sides send with.
+type caller interface {
+	Do(*http.Request) (*http.Response, error)
+}
+
+func benchCalls(b *testing.B, newDoer func(*testing.B) (caller, func()), baseEndpoint string) {
+	ep := endpoint
+	if baseEndpoint != "" {
+		ep = baseEndpoint
+	}
+	ctx := context.Background()
+	b.Run("ours", func(b *testing.B) {
+		doer, done := newDoer(b)
+		defer done()
+		c := newOurs(doer, baseEndpoint)
+		b.ReportAllocs()
+		for b.Loop() {
+			out, err := c.AssumeRoleForPodIdentity(ctx, oursInput())
+			if err != nil || out.Credentials == nil {
+				b.Fatalf("ours: %v", err)
+			}
+		}
+	})
+	b.Run("official", func(b *testing.B) {
+		doer, done := newDoer(b)
+		defer done()
+		c := newOfficial(doer, baseEndpoint)
+		b.ReportAllocs()
+		for b.Loop() {
+			out, err := c.AssumeRoleForPodIdentity(ctx, officialInput())
+			if err != nil || out.Credentials == nil {
+				b.Fatalf("official: %v", err)
+			}
+		}
+	})
+	b.Run("floor", func(b *testing.B) {
+		doer, done := newDoer(b)
+		defer done()
+		f := newFloor(ep, doer)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := f.call(ctx, cluster, token); err != nil {
+				b.Fatalf("floor: %v", err)
+			}
+		}
+	})
+}

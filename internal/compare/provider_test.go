@@ -1,0 +1,115 @@
+package compare_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/podidentity/podidentity/credentials"
+	"github.com/podidentity/podidentity/internal/compare"
+	"github.com/podidentity/podidentity/internal/compare/officialcreds"
+)
+
+// The two credential stacks compared: our Provider around our client, and
+// aws.CredentialsCache around the official client (through the small
+// provider a user of the official client writes).
+func newOurProvider(doer caller) *credentials.Provider {
+	return credentials.New(newOurs(doer, ""), cluster, credentials.TokenRetrieverFunc(staticToken))
+}
+
+func newOfficialCache(doer caller) *aws.CredentialsCache {
+	return aws.NewCredentialsCache(&officialcreds.Provider{
+		Client:      newOfficial(doer, ""),
+		ClusterName: cluster,
+		Token:       staticToken,
+	})
+}
+
+// TestProvidersAgree checks that the benchmarked stacks, and our Provider
+// around the official client through compare.OfficialClient, all turn the
+// canned answer into the same credentials with one upstream call each.
+func TestProvidersAgree(t *testing.T) {
+	ctx := context.Background()
+	stacks := map[string]func(caller) aws.CredentialsProvider{
+		"ours":     func(d caller) aws.CredentialsProvider { return newOurProvider(d) },
+		"official": func(d caller) aws.CredentialsProvider { return newOfficialCache(d) },
+		"ours+official client": func(d caller) aws.CredentialsProvider {
+			return credentials.New(compare.OfficialClient{Client: newOfficial(d, "")}, cluster, credentials.TokenRetrieverFunc(staticToken))
+		},
+	}
+	want := aws.Credentials{
+		AccessKeyID:     "ASIAEXAMPLE123456789",
+		SecretAccessKey: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+		CanExpire:       true,
+	}
+	for name, newStack := range stacks {
+		t.Run(name, func(t *testing.T) {
+			doer := newCannedDoer()
+			p := newStack(doer)
+			for range 3 {
+				got, err := p.Retrieve(ctx)
+				if err != nil {
+					t.Fatalf("Retrieve: %v", err)
+				}
+				if got.AccessKeyID != want.AccessKeyID || got.SecretAccessKey != want.SecretAccessKey ||
+					got.SessionToken == "" || !got.CanExpire || got.Expires.Unix() != 4102444800 {
+					t.Errorf("Retrieve = %+v, want key %s, its secret, a session token, expiry 4102444800", redact(got), want.AccessKeyID)
+				}
+			}
+			if got := doer.calls.Load(); got != 1 {
+				t.Errorf("upstream calls = %d, want 1 (the rest cached)", got)
+			}
+		})
+	}
+}
+
+// redact keeps secrets out of failure messages.
+func redact(c aws.Credentials) aws.Credentials {
+	if c.SecretAccessKey != "" {
+		c.SecretAccessKey = "<redacted>"
+	}
+	if c.SessionToken != "" {
+		c.SessionToken = "<redacted>"
+	}
+	return c
+}
+
+// BenchmarkRetrieve is a cached retrieval, serial and from all Ps at once.
+func BenchmarkRetrieve(b *testing.B) {
+	ctx := context.Background()
+	stacks := []struct {
+		name string
+		p    aws.CredentialsProvider
+	}{
+		{"ours", newOurProvider(newCannedDoer())},
+		{"official", newOfficialCache(newCannedDoer())},
+	}
+	for _, s := range stacks {
+		if _, err := s.p.Retrieve(ctx); err != nil {
+			b.Fatalf("%s: warm up: %v", s.name, err)
+		}
+	}
+	for _, s := range stacks {
+		b.Run("serial/"+s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				if _, err := s.p.Retrieve(ctx); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	for _, s := range stacks {
+		b.Run("parallel/"+s.name, func(b *testing.B) {
+			b.ReportAllocs()
+			b.RunParallel(func(pb *testing.PB) {
+				for pb.Next() {
+					if _, err := s.p.Retrieve(ctx); err != nil {
+						b.Error(err)
+						return
+					}
+				}
+			})
+		})
+	}
+}
