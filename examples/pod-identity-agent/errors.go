@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go"
+	"github.com/podidentity/podidentity/internal/protocol"
+)
+
+// Codes the agent answers with besides EKS Auth's own. Where EKS Auth has a
+// code for the same situation the agent reuses it, so that a pod switches on
+// one vocabulary.
+const (
+	codeMethodNotAllowed = "MethodNotAllowed"
+	codeNotFound         = "NotFound"
+	codeUpstreamError    = "UpstreamError"
+	codeUpstreamTimeout  = "UpstreamTimeout"
+	codeInternalError    = "InternalError"
+	codeShuttingDown     = "ShuttingDown"
+)
+
+// apiError is an answer other than credentials. Its JSON is the shape the
+// SDKs' container-credentials providers parse: {"code": ..., "message": ...}
+// with Content-Type exactly application/json (the Go SDK compares the header
+// for equality before it tries JSON).
+type apiError struct {
+	status     int
+	Code       string        `json:"code"`
+	Message    string        `json:"message"`
+	retryAfter time.Duration // sent as Retry-After when positive
+}
+
+func (e *apiError) Error() string { return fmt.Sprintf("%d %s: %s", e.status, e.Code, e.Message) }
+
+func newError(status int, code, format string, args ...any) *apiError {
+	return &apiError{status: status, Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// writeError sends e. redact, when not empty, is removed from the message:
+// the messages come from EKS Auth and our client, which promise never to
+// carry the token, and this makes sure of it at the edge.
+func writeError(w http.ResponseWriter, e *apiError, redact string) {
+	out := *e
+	if redact != "" {
+		out.Message = strings.ReplaceAll(out.Message, redact, "[token]")
+	}
+	h := w.Header()
+	h.Set("Content-Type", protocol.ContentType)
+	h.Set("Cache-Control", "no-store")
+	if e.retryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
+	}
+	w.WriteHeader(e.status)
+	_ = json.NewEncoder(w).Encode(&out)
+}
+
+// eksAuthStatus is the HTTP status of each EKS Auth error code, used when an
+// error carries a known code but no HTTP response (e.g. a fake client).
+var eksAuthStatus = map[string]int{
+	protocol.CodeAccessDenied:       http.StatusBadRequest,
+	protocol.CodeExpiredToken:       http.StatusBadRequest,
+	protocol.CodeInvalidParameter:   http.StatusBadRequest,
+	protocol.CodeInvalidRequest:     http.StatusBadRequest,
+	protocol.CodeInvalidToken:       http.StatusBadRequest,
+	protocol.CodeResourceNotFound:   http.StatusNotFound,
+	protocol.CodeThrottling:         http.StatusTooManyRequests,
+	protocol.CodeInternalServer:     http.StatusInternalServerError,
+	protocol.CodeServiceUnavailable: http.StatusServiceUnavailable,
+}
+
+// upstreamError maps a failed credentials fetch to the answer a pod gets:
+//
+//   - one of EKS Auth's nine errors: its code, message and status, so a pod
+//     sees 400 ExpiredTokenException exactly as if it had called EKS Auth;
+//   - any other answer from EKS Auth (an unknown code such as the 403s for
+//     bad node credentials, or a body that does not decode): 502, keeping
+//     the upstream code when there is one — it is the agent's problem, not
+//     the pod's, so it must not look like a verdict on the pod's token;
+//   - a timeout: 504;
+//   - EKS Auth unreachable (no answer at all): 503.
+func upstreamError(err error) *apiError {
+	requestID := ""
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) {
+		if id := re.ServiceRequestID(); id != "" {
+			requestID = " (request ID " + id + ")"
+		}
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		code := ae.ErrorCode()
+		if status, known := knownCode(code); known {
+			if re != nil && re.HTTPStatusCode() >= 400 {
+				status = re.HTTPStatusCode()
+			}
+			return newError(status, code, "EKS Auth: %s%s", ae.ErrorMessage(), requestID)
+		}
+		if re != nil || code != "" {
+			if code == "" {
+				code = codeUpstreamError
+			}
+			return newError(http.StatusBadGateway, code, "EKS Auth answered with an error the agent does not pass on: %s%s", ae.ErrorMessage(), requestID)
+		}
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
+		return newError(http.StatusGatewayTimeout, codeUpstreamTimeout, "EKS Auth did not answer in time")
+	case re != nil:
+		return newError(http.StatusBadGateway, codeUpstreamError, "EKS Auth answered with HTTP %d that the agent could not use%s", re.HTTPStatusCode(), requestID)
+	case errors.As(err, &ne):
+		return newError(http.StatusServiceUnavailable, protocol.CodeServiceUnavailable, "EKS Auth is unreachable: %v", ne)
+	default:
+		return newError(http.StatusBadGateway, codeUpstreamError, "fetching credentials from EKS Auth failed: %v", err)
+	}
+}
+
+// knownCode reports whether code is one of EKS Auth's nine (matched
+// case-insensitively, as the client does) and its canonical status.
+func knownCode(code string) (int, bool) {
+	for c, status := range eksAuthStatus {
+		if strings.EqualFold(c, code) {
+			return status, true
+		}
+	}
+	return 0, false
+}

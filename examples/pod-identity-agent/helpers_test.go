@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/podidentity/podidentity/eksauth"
+	"github.com/podidentity/podidentity/eksauth/types"
+)
+
+// Secrets the fake EKS Auth hands out; tests assert they never reach a log.
+const (
+	fakeSecretKey    = "fakeSecretAccessKey/0123456789abcdefghij"
+	fakeSessionToken = "FakeSessionTokenQoJb3JpZ2luX2VjEJ//////////"
+)
+
+// fakeToken builds an unsigned token with pod claims, as a kubelet's token
+// looks to the agent (which never checks signatures). sig tells tokens of
+// one pod apart.
+func fakeToken(t testing.TB, uid string, iat, exp time.Time, sig string) string {
+	t.Helper()
+	payload, err := json.Marshal(map[string]any{
+		"aud": []string{"pods.eks.amazonaws.com"},
+		"iat": iat.Unix(),
+		"exp": exp.Unix(),
+		"kubernetes.io": map[string]any{
+			"namespace":      "team-a",
+			"pod":            map[string]string{"name": "web-" + uid, "uid": uid},
+			"serviceaccount": map[string]string{"name": "web", "uid": "sa-uid"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return "eyJhbGciOiJSUzI1NiIsImtpZCI6ImsxIn0." + base64.RawURLEncoding.EncodeToString(payload) + "." + sig
+}
+
+// fakeEKSAuth is an assumer that records the tokens it is called with and
+// answers with answer (default: fresh credentials for every token).
+type fakeEKSAuth struct {
+	mu     sync.Mutex
+	tokens []string // guarded by mu
+	answer func(ctx context.Context, token string) (*eksauth.AssumeRoleForPodIdentityOutput, error)
+}
+
+func (f *fakeEKSAuth) AssumeRoleForPodIdentity(ctx context.Context, in *eksauth.AssumeRoleForPodIdentityInput, _ ...func(*eksauth.Options)) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
+	f.mu.Lock()
+	n := len(f.tokens)
+	f.tokens = append(f.tokens, *in.Token)
+	answer := f.answer
+	f.mu.Unlock()
+	if answer != nil {
+		return answer(ctx, *in.Token)
+	}
+	return fakeOutput(n, time.Now().Add(6*time.Hour)), nil
+}
+
+func (f *fakeEKSAuth) calls() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.tokens...)
+}
+
+// fakeOutput is a success whose access key ID tells calls apart.
+func fakeOutput(n int, expires time.Time) *eksauth.AssumeRoleForPodIdentityOutput {
+	out := &eksauth.AssumeRoleForPodIdentityOutput{
+		AssumedRoleUser: &types.AssumedRoleUser{
+			Arn:          aws.String("arn:aws:sts::111122223333:assumed-role/web-role/eks-c1-web-x"),
+			AssumeRoleId: aws.String("AROAEXAMPLE:eks-c1-web-x"),
+		},
+		Credentials: &types.Credentials{
+			AccessKeyId:     aws.String("ASIAFAKE" + string(rune('A'+n%26)) + "0000000000"),
+			SecretAccessKey: aws.String(fakeSecretKey),
+			SessionToken:    aws.String(fakeSessionToken),
+			Expiration:      aws.Time(expires),
+		},
+	}
+	awsmiddleware.SetRequestIDMetadata(&out.ResultMetadata, "rid-ok")
+	return out
+}
+
+// testClock is a clock the test moves.
+type testClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func newTestClock() *testClock { return &testClock{now: time.Now()} }
+
+func (c *testClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *testClock) Add(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+// syncBuffer is a bytes.Buffer safe for the concurrent writes of a logger.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// testAgent is an agent on a fake EKS Auth, with its log captured.
+type testAgent struct {
+	*agent
+	fake  *fakeEKSAuth
+	clock *testClock
+	logs  *syncBuffer
+}
+
+func newTestAgent(t testing.TB, fn func(*agentOptions)) *testAgent {
+	t.Helper()
+	ta := &testAgent{fake: &fakeEKSAuth{}, clock: newTestClock(), logs: &syncBuffer{}}
+	o := agentOptions{
+		cluster:         "c1",
+		client:          ta.fake,
+		cacheSize:       100,
+		idleTTL:         time.Hour,
+		burst:           1,
+		upstreamTimeout: 5 * time.Second,
+		maxInflight:     8,
+		logger:          slog.New(slog.NewTextHandler(ta.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		now:             ta.clock.Now,
+	}
+	if fn != nil {
+		fn(&o)
+	}
+	ta.agent = newAgent(o)
+	return ta
+}
+
+// response is an answer of the handler, decoded.
+type response struct {
+	status int
+	header http.Header
+	body   []byte
+	creds  credentialsBody
+	err    struct{ Code, Message string }
+}
+
+func (ta *testAgent) get(t testing.TB, path, token string) response {
+	t.Helper()
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	if token != "" {
+		req.Header.Set("Authorization", token)
+	}
+	return serve(t, ta.agent, req)
+}
+
+func serve(t testing.TB, h http.Handler, req *http.Request) response {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, req)
+	res := rec.Result()
+	body, _ := io.ReadAll(res.Body)
+	r := response{status: res.StatusCode, header: res.Header, body: body}
+	if res.StatusCode == http.StatusOK {
+		_ = json.Unmarshal(body, &r.creds)
+	} else if err := json.Unmarshal(body, &r.err); err != nil {
+		t.Errorf("error body %q is not JSON: %v", body, err)
+	}
+	return r
+}

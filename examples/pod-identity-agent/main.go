@@ -1,0 +1,255 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/smithy-go/logging"
+	"github.com/podidentity/podidentity/eksauth"
+	"github.com/podidentity/podidentity/internal/protocol"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errUsage):
+		os.Exit(2)
+	default:
+		fmt.Fprintln(os.Stderr, "pod-identity-agent:", err)
+		os.Exit(1)
+	}
+}
+
+// errUsage marks errors in the command line; flag has printed them.
+var errUsage = errors.New("usage")
+
+// flags are the command line, with their defaults.
+type flags struct {
+	cluster, region, endpoint string
+	listen                    string
+	cacheSize                 int
+	idleTTL                   time.Duration
+	rate                      float64
+	burst                     int
+	upstreamTimeout           time.Duration
+	maxInflight               int
+	shutdownTimeout           time.Duration
+	nodeName, instanceID      string
+	zone                      string
+	logLevel                  slog.Level
+}
+
+func parseFlags(args []string, stderr io.Writer) (flags, error) {
+	var f flags
+	fs := flag.NewFlagSet("pod-identity-agent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: pod-identity-agent -cluster NAME [flags]
+
+Serves the container-credentials endpoint (GET /v1/credentials) to pods:
+each pod's SDK sends its service-account token, the agent exchanges it with
+EKS Auth (signing with the node's credentials, from the SDK's default chain)
+and caches the answer per token.
+
+Point an SDK at it with
+  AWS_CONTAINER_CREDENTIALS_FULL_URI=http://<listen>/v1/credentials
+  AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=<the pod's token file>
+The SDKs accept plain http only to loopback, 169.254.170.23, [fd00:ec2::23]
+(and ECS's 169.254.170.2): on a node, listen on
+  -listen 169.254.170.23:80,[fd00:ec2::23]:80
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
+	fs.StringVar(&f.cluster, "cluster", "", "EKS cluster `name` (required)")
+	fs.StringVar(&f.region, "region", "", "AWS `region` of the cluster; empty means the SDK's (AWS_REGION, shared config, IMDS)")
+	fs.StringVar(&f.endpoint, "endpoint", "", "EKS Auth base endpoint `URL`, e.g. an emulator's; empty means the one resolved from the region (or AWS_ENDPOINT_URL_EKS_AUTH)")
+	fs.StringVar(&f.listen, "listen", "127.0.0.1:8023", "comma-separated `addresses` to listen on")
+	fs.IntVar(&f.cacheSize, "cache-size", 1024, "most tokens (about one per pod) whose credentials are cached; the least recently used go first")
+	fs.DurationVar(&f.idleTTL, "idle-ttl", time.Hour, "forget a token not presented for this long (0: only the LRU bound)")
+	fs.Float64Var(&f.rate, "rate", 10, "requests per second allowed per pod token, answered 429 beyond (0: unlimited)")
+	fs.IntVar(&f.burst, "burst", 50, "requests a pod token may make at once before -rate applies")
+	fs.DurationVar(&f.upstreamTimeout, "upstream-timeout", 10*time.Second, "deadline of one EKS Auth exchange, retries included; answered 504 beyond")
+	fs.IntVar(&f.maxInflight, "max-inflight", 32, "EKS Auth calls in flight at once, across pods (0: unbounded)")
+	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to let requests finish on SIGINT/SIGTERM")
+	fs.StringVar(&f.nodeName, "node-name", "", "node `name` sent to EKS Auth as eksNodeName (optional)")
+	fs.StringVar(&f.instanceID, "instance-id", "", "EC2 instance `ID` sent to EKS Auth (optional)")
+	fs.StringVar(&f.zone, "zone", "", "availability `zone` sent to EKS Auth (optional)")
+	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "log `level`: DEBUG, INFO, WARN or ERROR")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return f, err
+		}
+		return f, errUsage
+	}
+	var problems []string
+	if fs.NArg() > 0 {
+		problems = append(problems, fmt.Sprintf("unexpected arguments %q", fs.Args()))
+	}
+	if !protocol.ValidClusterName(f.cluster) {
+		problems = append(problems, fmt.Sprintf("-cluster %q: want 1 to 100 letters, digits, '-' or '_', starting with a letter or digit", f.cluster))
+	}
+	if f.cacheSize < 1 {
+		problems = append(problems, "-cache-size must be at least 1")
+	}
+	if f.idleTTL < 0 || f.rate < 0 || f.burst < 1 || f.upstreamTimeout <= 0 || f.maxInflight < 0 || f.shutdownTimeout < 0 {
+		problems = append(problems, "-idle-ttl, -rate, -max-inflight and -shutdown-timeout must not be negative, -burst must be at least 1 and -upstream-timeout positive")
+	}
+	for _, v := range []string{f.nodeName, f.instanceID, f.zone} {
+		if strings.ContainsAny(v, "\r\n") {
+			problems = append(problems, "-node-name, -instance-id and -zone must be one line")
+			break
+		}
+	}
+	if len(problems) > 0 {
+		for _, p := range problems {
+			fmt.Fprintln(stderr, "pod-identity-agent:", p)
+		}
+		return f, errUsage
+	}
+	return f, nil
+}
+
+// run is the agent's whole life: parse args, load the node's credentials,
+// listen, serve until ctx ends, then shut down gracefully. It prints one
+// "listening on" line per address to stdout and logs to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	f, err := parseFlags(args, stderr)
+	if err != nil {
+		return err
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: f.logLevel}))
+
+	var loadOpts []func(*config.LoadOptions) error
+	if f.region != "" {
+		loadOpts = append(loadOpts, config.WithRegion(f.region))
+	}
+	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
+	if err != nil {
+		return fmt.Errorf("load the node's AWS configuration: %w", err)
+	}
+	client := eksauth.NewFromConfig(cfg, func(o *eksauth.Options) {
+		if f.endpoint != "" {
+			o.BaseEndpoint = &f.endpoint
+		}
+	})
+	if o := client.Options(); o.Region == "" && o.BaseEndpoint == nil {
+		return errors.New("no region: set -region or AWS_REGION (or -endpoint)")
+	}
+
+	a := newAgent(agentOptions{
+		cluster:         f.cluster,
+		client:          client,
+		cacheSize:       f.cacheSize,
+		idleTTL:         f.idleTTL,
+		rate:            f.rate,
+		burst:           f.burst,
+		upstreamTimeout: f.upstreamTimeout,
+		maxInflight:     f.maxInflight,
+		nodeName:        f.nodeName,
+		instanceID:      f.instanceID,
+		zone:            f.zone,
+		logger:          log,
+		ready: func(ctx context.Context) error {
+			// Ready means the agent can sign: the node's credentials are
+			// there (the SDK caches them, so this is cheap).
+			if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+				return fmt.Errorf("node credentials: %w", err)
+			}
+			return nil
+		},
+	})
+
+	var listeners []net.Listener
+	closeAll := func() {
+		for _, l := range listeners {
+			l.Close()
+		}
+	}
+	for _, addr := range strings.Split(f.listen, ",") {
+		l, err := net.Listen("tcp", strings.TrimSpace(addr))
+		if err != nil {
+			closeAll()
+			return fmt.Errorf("listen: %w", err)
+		}
+		listeners = append(listeners, l)
+	}
+
+	srv := &http.Server{
+		Handler:           a,
+		ReadHeaderTimeout: 5 * time.Second,
+		// Covers a wait for EKS Auth (bounded by -upstream-timeout), and a
+		// slow reader.
+		WriteTimeout:   f.upstreamTimeout + 10*time.Second,
+		IdleTimeout:    2 * time.Minute,
+		MaxHeaderBytes: 64 << 10,
+		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+	}
+	serveCtx, stopServing := context.WithCancel(ctx)
+	defer stopServing()
+	errs := make(chan error, len(listeners))
+	var wg sync.WaitGroup
+	for _, l := range listeners {
+		fmt.Fprintf(stdout, "pod-identity-agent: listening on http://%s%s\n", l.Addr(), credentialsPath)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+				errs <- fmt.Errorf("serve %s: %w", l.Addr(), err)
+			}
+		}()
+	}
+	if f.idleTTL > 0 {
+		go a.sweep(serveCtx, min(f.idleTTL/2, time.Minute))
+	}
+	log.Info("agent started", "cluster", f.cluster, "region", client.Options().Region, "endpoint", f.endpoint,
+		"cache_size", f.cacheSize, "idle_ttl", f.idleTTL, "rate", f.rate, "burst", f.burst)
+
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errs:
+	}
+	a.stopping.Store(true)
+	log.Info("shutting down")
+	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.shutdownTimeout)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil {
+		srv.Close()
+		serveErr = errors.Join(serveErr, fmt.Errorf("shutdown: %w", err))
+	}
+	wg.Wait()
+	return serveErr
+}
+
+// smithyLogger sends the credentials provider's lines (which never carry a
+// secret) to slog.
+func smithyLogger(log *slog.Logger) logging.Logger {
+	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
+		level := slog.LevelInfo
+		switch c {
+		case logging.Debug:
+			level = slog.LevelDebug
+		case logging.Warn:
+			level = slog.LevelWarn
+		}
+		log.Log(context.Background(), level, fmt.Sprintf(format, v...))
+	})
+}
