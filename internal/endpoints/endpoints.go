@@ -1,0 +1,154 @@
+// Package endpoints resolves the EKS Auth endpoint for a region, FIPS
+// setting and custom base endpoint, with the rules of the official client
+// (its endpoint rule set over the SDK's partitions.json).
+package endpoints
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"regexp"
+	"strings"
+)
+
+// Partition is an AWS partition: the regions it holds and its DNS suffix.
+type Partition struct {
+	// ID is the partition's name, e.g. "aws-cn".
+	ID string
+
+	// DualStackDNSSuffix ends every EKS Auth host name in the partition;
+	// EKS Auth endpoints are always dual-stack.
+	DualStackDNSSuffix string
+
+	// regionRegex matches the partition's region names.
+	regionRegex *regexp.Regexp
+
+	// regions are names that belong to the partition without matching
+	// regionRegex (its "-global" pseudo-regions).
+	regions []string
+}
+
+// Partitions are the partitions of the SDK's partitions.json, in its order:
+// a region is looked up in each partition's explicit regions, then matched
+// against each region pattern in turn, and falls back to "aws".
+var partitions = []Partition{
+	{ID: "aws", DualStackDNSSuffix: "api.aws", regionRegex: regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$`), regions: []string{"aws-global"}},
+	{ID: "aws-cn", DualStackDNSSuffix: "api.amazonwebservices.com.cn", regionRegex: regexp.MustCompile(`^cn\-\w+\-\d+$`), regions: []string{"aws-cn-global"}},
+	{ID: "aws-eusc", DualStackDNSSuffix: "api.amazonwebservices.eu", regionRegex: regexp.MustCompile(`^eusc\-(de)\-\w+\-\d+$`)},
+	{ID: "aws-iso", DualStackDNSSuffix: "api.aws.ic.gov", regionRegex: regexp.MustCompile(`^us\-iso\-\w+\-\d+$`), regions: []string{"aws-iso-global"}},
+	{ID: "aws-iso-b", DualStackDNSSuffix: "api.aws.scloud", regionRegex: regexp.MustCompile(`^us\-isob\-\w+\-\d+$`), regions: []string{"aws-iso-b-global"}},
+	{ID: "aws-iso-e", DualStackDNSSuffix: "api.cloud-aws.adc-e.uk", regionRegex: regexp.MustCompile(`^eu\-isoe\-\w+\-\d+$`), regions: []string{"aws-iso-e-global"}},
+	{ID: "aws-iso-f", DualStackDNSSuffix: "api.aws.hci.ic.gov", regionRegex: regexp.MustCompile(`^us\-isof\-\w+\-\d+$`), regions: []string{"aws-iso-f-global"}},
+	{ID: "aws-us-gov", DualStackDNSSuffix: "api.aws", regionRegex: regexp.MustCompile(`^us\-gov\-\w+\-\d+$`), regions: []string{"aws-us-gov-global"}},
+}
+
+// PartitionOf returns the partition of region; unknown regions belong to
+// "aws", as in the SDK.
+func PartitionOf(region string) Partition {
+	for _, p := range partitions {
+		for _, r := range p.regions {
+			if r == region {
+				return p
+			}
+		}
+	}
+	for _, p := range partitions {
+		if p.regionRegex.MatchString(region) {
+			return p
+		}
+	}
+	return partitions[0]
+}
+
+// The configuration errors of the endpoint rules, with the official text.
+var (
+	ErrFIPSWithCustomEndpoint = errors.New("endpoint rule error, Invalid Configuration: FIPS and custom endpoint are not supported")
+	ErrMissingRegion          = errors.New("endpoint rule error, Invalid Configuration: Missing Region")
+)
+
+// InvalidRegionError reports a region that is not a valid host name.
+type InvalidRegionError struct{ Region string }
+
+func (e *InvalidRegionError) Error() string { return "invalid input region " + e.Region }
+
+// Endpoint is a resolved endpoint.
+type Endpoint struct {
+	// URL holds the scheme, the host and the path prefix that the operation's
+	// path is appended to ("" or a path without a trailing slash).
+	URL url.URL
+
+	// SigningRegion is the region to sign with (the region without its
+	// fips- prefix or -fips suffix).
+	SigningRegion string
+
+	// Custom is true when the endpoint came from a base endpoint.
+	Custom bool
+}
+
+// Resolve returns the endpoint for region, useFIPS and an optional base
+// endpoint. A region named fips-X, X-fips or X-fips-Y means region X (X-Y)
+// with FIPS on. It fails, before anything is sent, on a region that is not a
+// host name, on FIPS with a base endpoint, on a base endpoint that is not an
+// http(s) URL with a host, and on no region without a base endpoint.
+func Resolve(region string, useFIPS bool, baseEndpoint *string) (Endpoint, error) {
+	if region != "" && !validHostName(region) {
+		return Endpoint{}, &InvalidRegionError{Region: region}
+	}
+	region, fipsRegion := MapFIPSRegion(region)
+	useFIPS = useFIPS || fipsRegion
+
+	if baseEndpoint != nil {
+		if useFIPS {
+			return Endpoint{}, ErrFIPSWithCustomEndpoint
+		}
+		u, err := url.Parse(*baseEndpoint)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return Endpoint{}, fmt.Errorf("Failed to parse uri: %s", *baseEndpoint)
+		}
+		ep := Endpoint{SigningRegion: region, Custom: true}
+		ep.URL = url.URL{Scheme: u.Scheme, Host: u.Host, Path: strings.TrimSuffix(u.Path, "/")}
+		if u.RawPath != "" {
+			ep.URL.RawPath = strings.TrimSuffix(u.RawPath, "/")
+		}
+		return ep, nil
+	}
+	if region == "" {
+		return Endpoint{}, ErrMissingRegion
+	}
+	host := "eks-auth."
+	if useFIPS {
+		host = "eks-auth-fips."
+	}
+	host += region + "." + PartitionOf(region).DualStackDNSSuffix
+	return Endpoint{URL: url.URL{Scheme: "https", Host: host}, SigningRegion: region}, nil
+}
+
+// MapFIPSRegion strips the FIPS markers of a region name, as the SDK does,
+// and reports whether there were any.
+func MapFIPSRegion(region string) (string, bool) {
+	const infix, prefix, suffix = "-fips-", "fips-", "-fips"
+	if !strings.Contains(region, infix) && !strings.Contains(region, prefix) && !strings.Contains(region, suffix) {
+		return region, false
+	}
+	region = strings.ReplaceAll(region, infix, "-")
+	region = strings.ReplaceAll(region, prefix, "")
+	region = strings.ReplaceAll(region, suffix, "")
+	return region, true
+}
+
+// validHostName reports whether s is dot-separated RFC 1123 labels, none
+// starting or ending with '-' (the SDK's IsValidHostLabel with subdomains).
+func validHostName(s string) bool {
+	for _, label := range strings.Split(s, ".") {
+		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i]
+			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-') {
+				return false
+			}
+		}
+	}
+	return true
+}
