@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -883,31 +884,24 @@ func TestConcurrentUseUnderRace(t *testing.T) {
 	p := credentials.NewWithClock(api, cluster, staticToken(), clk.Now, func() float64 { return 0.3 },
 		func(o *credentials.Options) { o.RetryBackoff = time.Nanosecond })
 
-	const workers = 64
+	const workers, rounds = 64, 300
 	var wg sync.WaitGroup
-	stop := make(chan struct{})
 	var served atomic.Int64
 	for i := range workers {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			ctx := context.Background()
-			for j := 0; ; j++ {
-				select {
-				case <-stop:
-					return
-				default:
-				}
+			for j := range rounds {
 				if i == 0 && j%50 == 0 {
 					p.Invalidate()
 				}
+				ctx := context.Background()
 				if i%8 == 1 && j%3 == 0 {
 					c, cancel := context.WithCancel(ctx)
 					cancel()
 					ctx = c
 				}
 				c, err := p.Retrieve(ctx)
-				ctx = context.Background()
 				if err != nil {
 					continue // injected failures and canceled contexts
 				}
@@ -919,19 +913,21 @@ func TestConcurrentUseUnderRace(t *testing.T) {
 			}
 		}()
 	}
-	for step := range 200 {
-		clk.Set(time.Duration(step) * 20 * time.Second)
-		for range 50 {
-			if _, err := p.Retrieve(context.Background()); err == nil {
-				break
+	done := make(chan struct{})
+	go func() { wg.Wait(); close(done) }()
+	// Move time on while the workers run, through refresh points and windows.
+	for step := 0; ; step++ {
+		select {
+		case <-done:
+			waitRefresh(t, p)
+			if served.Load() == 0 {
+				t.Error("no credentials served")
 			}
+			return
+		default:
+			clk.Set(time.Duration(step%500) * 10 * time.Second)
+			runtime.Gosched()
 		}
-	}
-	close(stop)
-	wg.Wait()
-	waitRefresh(t, p)
-	if served.Load() == 0 {
-		t.Error("no credentials served")
 	}
 }
 
