@@ -5,6 +5,7 @@ import (
 
 	official "github.com/aws/aws-sdk-go-v2/service/eksauth"
 	officialtypes "github.com/aws/aws-sdk-go-v2/service/eksauth/types"
+	"github.com/podidentity/podidentity/credentials"
 	"github.com/podidentity/podidentity/eksauth"
 	"github.com/podidentity/podidentity/eksauth/types"
 )
@@ -18,6 +19,8 @@ import (
 type OfficialClient struct {
 	Client *official.Client
 }
+
+var _ credentials.APIClient = OfficialClient{}
 
 // AssumeRoleForPodIdentity calls the official client and converts its
 // answer. Errors are returned unchanged, so errors.As finds the official
