@@ -64,22 +64,23 @@ func statusOf(code string) int {
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	rid := newUUID()
 	w.Header().Set("X-Amzn-Requestid", rid)
-	rec := Request{
+	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
+	rec := &Request{
 		Time:      s.wallNow(),
 		Method:    r.Method,
 		Path:      r.URL.Path,
 		Header:    r.Header.Clone(),
+		Body:      body,
 		RequestID: rid,
 	}
-	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
-	rec.Body = body
+	s.record(rec)
 
 	var ans answer
 	truncate := false
 	if f, ok := s.nextFault(); ok {
-		rec.Fault = true
+		s.update(rec, func(r *Request) { r.Fault = true })
 		if !s.sleep(r, f.Delay) || f.Drop {
-			s.record(rec)
+			s.update(rec, func(r *Request) { r.Done, r.Dropped = true, true })
 			dropConn()
 		}
 		ans.err, ans.raw, truncate = faultError(f), f.Body, f.Truncate
@@ -95,8 +96,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	status, code, out := ans.encode(w.Header())
-	rec.Status, rec.Code = status, code
-	s.record(rec)
+	s.update(rec, func(r *Request) { r.Status, r.Code, r.Done, r.Dropped = status, code, true, truncate })
 	if truncate {
 		writeTruncated(w, status, out)
 	}

@@ -48,9 +48,9 @@ type rawRequest struct {
 	region   string
 	service  string
 	signedAt time.Time
-	unsigned bool                   // send no Authorization at all
-	before   func(r *http.Request)  // before signing
-	after    func(r *http.Request)  // after signing
+	unsigned bool                  // send no Authorization at all
+	before   func(r *http.Request) // before signing
+	after    func(r *http.Request) // after signing
 }
 
 // result is an answer, decoded.
@@ -126,8 +126,7 @@ func buildRequest(t testing.TB, srv *eksauthtest.Server, rr rawRequest) *http.Re
 		rr.before(req)
 	}
 	if !rr.unsigned {
-		sum := sha256.Sum256([]byte(rr.body))
-		err := v4.NewSigner().SignHTTP(context.Background(), creds, req, hex.EncodeToString(sum[:]), rr.service, rr.region, rr.signedAt)
+		err := v4.NewSigner().SignHTTP(context.Background(), creds, req, sha256Hex(rr.body), rr.service, rr.region, rr.signedAt)
 		if err != nil {
 			t.Fatalf("sign: %v", err)
 		}
@@ -136,4 +135,15 @@ func buildRequest(t testing.TB, srv *eksauthtest.Server, rr rawRequest) *http.Re
 		rr.after(req)
 	}
 	return req
+}
+
+func sha256Hex(s string) string {
+	sum := sha256.Sum256([]byte(s))
+	return hex.EncodeToString(sum[:])
+}
+
+// setBody replaces the body of r.
+func setBody(r *http.Request, body string) {
+	r.Body = io.NopCloser(strings.NewReader(body))
+	r.ContentLength = int64(len(body))
 }

@@ -54,13 +54,16 @@ type Server struct {
 	wg       sync.WaitGroup
 	once     sync.Once
 
+	connMu sync.Mutex
+	conns  map[net.Conn]http.ConnState // guarded by connMu: open connections
+
 	mu       sync.Mutex
 	clusters map[string]*cluster      // guarded by mu, by cluster name
 	assocs   map[assocKey]Association // guarded by mu
 	assocIDs map[string]assocKey      // guarded by mu, association ID to key
 	roleIDs  map[string]string        // guarded by mu, role ARN to its AROA ID
 	faults   []Fault                  // guarded by mu, FIFO
-	requests []Request                // guarded by mu
+	requests []*Request               // guarded by mu, also their fields
 }
 
 // Association maps a service account of a cluster to an IAM role, like an
@@ -172,7 +175,8 @@ func NewServer(opts ...Option) *Server {
 		s.listener = l
 	}
 	s.URL = "http://" + s.listener.Addr().String()
-	s.http = &http.Server{Handler: s, ReadHeaderTimeout: time.Minute}
+	s.conns = make(map[net.Conn]http.ConnState)
+	s.http = &http.Server{Handler: s, ReadHeaderTimeout: time.Minute, ConnState: s.trackConn}
 	s.client = &http.Client{Transport: &http.Transport{
 		Proxy:               nil, // loopback: never through HTTP_PROXY
 		MaxIdleConnsPerHost: 64,
@@ -191,14 +195,35 @@ func NewServer(opts ...Option) *Server {
 func (s *Server) Close() {
 	s.once.Do(func() {
 		close(s.done)
+		_ = s.listener.Close()
+		s.client.CloseIdleConnections()
+		// Shutdown would wait 5 s for a connection that never sent a
+		// request (transports dial spares); nothing more will come.
+		s.connMu.Lock()
+		for c, st := range s.conns {
+			if st == http.StateNew || st == http.StateIdle {
+				_ = c.Close()
+			}
+		}
+		s.connMu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		if err := s.http.Shutdown(ctx); err != nil {
 			_ = s.http.Close()
 		}
 		s.wg.Wait()
-		s.client.CloseIdleConnections()
 	})
+}
+
+func (s *Server) trackConn(c net.Conn, st http.ConnState) {
+	s.connMu.Lock()
+	defer s.connMu.Unlock()
+	switch st {
+	case http.StateHijacked, http.StateClosed:
+		delete(s.conns, c)
+	default:
+		s.conns[c] = st
+	}
 }
 
 // Region returns the region the server answers for.
@@ -304,14 +329,17 @@ func (s *Server) Inject(faults ...Fault) {
 }
 
 // Requests returns a copy of the requests received so far, oldest first.
+// A request is recorded when its body has been read, before it is
+// answered: until then its Status is 0 and Done is false.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	out := make([]Request, len(s.requests))
 	for i, r := range s.requests {
-		r.Header = r.Header.Clone()
-		r.Body = append([]byte(nil), r.Body...)
-		out[i] = r
+		c := *r
+		c.Header = r.Header.Clone()
+		c.Body = append([]byte(nil), r.Body...)
+		out[i] = c
 	}
 	return out
 }
@@ -334,10 +362,19 @@ func (s *Server) nextFault() (Fault, bool) {
 	return f, true
 }
 
-func (s *Server) record(r Request) {
+// record adds r to the record; the handler fills in the answer later
+// through update.
+func (s *Server) record(r *Request) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, r)
+}
+
+// update changes a recorded request under the lock.
+func (s *Server) update(r *Request, fn func(*Request)) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	fn(r)
 }
 
 func (s *Server) association(cluster, namespace, sa string) (Association, bool) {
