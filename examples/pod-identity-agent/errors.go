@@ -13,6 +13,7 @@ import (
 
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/podidentity/podidentity/internal/protocol"
 )
 
@@ -90,7 +91,12 @@ var eksAuthStatus = map[string]int{
 func upstreamError(err error) *apiError {
 	requestID := ""
 	var re *awshttp.ResponseError
-	if errors.As(err, &re) {
+	// The SDK's transport also wraps a request that got no answer (refused,
+	// reset) in a ResponseError, with status 0: that is not an answer.
+	if errors.As(err, &re) && re.HTTPStatusCode() == 0 {
+		re = nil
+	}
+	if re != nil {
 		if id := re.ServiceRequestID(); id != "" {
 			requestID = " (request ID " + id + ")"
 		}
@@ -112,13 +118,18 @@ func upstreamError(err error) *apiError {
 		}
 	}
 	var ne net.Error
+	var se *smithyhttp.RequestSendError
 	switch {
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return newError(http.StatusGatewayTimeout, codeUpstreamTimeout, "EKS Auth did not answer in time")
 	case re != nil:
 		return newError(http.StatusBadGateway, codeUpstreamError, "EKS Auth answered with HTTP %d that the agent could not use%s", re.HTTPStatusCode(), requestID)
-	case errors.As(err, &ne):
-		return newError(http.StatusServiceUnavailable, protocol.CodeServiceUnavailable, "EKS Auth is unreachable: %v", ne)
+	case errors.As(err, &ne), errors.As(err, &se):
+		var cause error = ne // e.g. "dial tcp …: connection refused"
+		if ne == nil {
+			cause = se.Err
+		}
+		return newError(http.StatusServiceUnavailable, protocol.CodeServiceUnavailable, "EKS Auth is unreachable: %v", cause)
 	default:
 		return newError(http.StatusBadGateway, codeUpstreamError, "fetching credentials from EKS Auth failed: %v", err)
 	}
