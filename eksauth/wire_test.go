@@ -1,0 +1,135 @@
+package eksauth_test
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"regexp"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/podidentity/podidentity/eksauth"
+)
+
+func TestRequestWireForm(t *testing.T) {
+	tests := map[string]struct {
+		in       *eksauth.AssumeRoleForPodIdentityInput
+		appID    string
+		wantBody string
+		wantUA   []string
+	}{
+		"token only": {
+			in:       input(),
+			wantBody: `{"token":"` + testToken + `"}`,
+			wantUA:   []string{"podidentity/" + eksauth.Version, "lang/go#", "md/GOARCH#" + runtime.GOARCH, "api/eksauth#" + eksauth.Version},
+		},
+		"optional fields and app ID": {
+			in: &eksauth.AssumeRoleForPodIdentityInput{
+				ClusterName: aws.String(testCluster), Token: aws.String(testToken),
+				EksNodeName: aws.String("ip-10-0-0-1.ec2.internal"), InstanceId: aws.String("i-0123"), Zone: aws.String("us-west-2a"),
+			},
+			appID:    "my app/1",
+			wantBody: `{"token":"` + testToken + `","eksNodeName":"ip-10-0-0-1.ec2.internal","instanceId":"i-0123","zone":"us-west-2a"}`,
+			wantUA:   []string{"podidentity/" + eksauth.Version, "app/my-app-1"},
+		},
+		"only zone": {
+			in:       &eksauth.AssumeRoleForPodIdentityInput{ClusterName: aws.String(testCluster), Token: aws.String(testToken), Zone: aws.String("z")},
+			wantBody: `{"token":"` + testToken + `","zone":"z"}`,
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			ts := newTestServer(t, answer{Body: successBody(t)})
+			c := newTestClient(ts, func(o *eksauth.Options) { o.AppID = tt.appID })
+			if _, err := c.AssumeRoleForPodIdentity(context.Background(), tt.in); err != nil {
+				t.Fatal(err)
+			}
+			r := ts.Requests()[0]
+			if r.Method != http.MethodPost {
+				t.Errorf("method = %s, want POST", r.Method)
+			}
+			if got, want := r.Path, testBasePath+"/clusters/"+testCluster+"/assume-role-for-pod-identity"; got != want {
+				t.Errorf("path = %q, want %q", got, want)
+			}
+			if got := string(r.Body); got != tt.wantBody {
+				t.Errorf("body = %s, want %s", got, tt.wantBody)
+			}
+			if got := r.Header.Get("Content-Type"); got != "application/json" {
+				t.Errorf("Content-Type = %q, want application/json", got)
+			}
+			if got := r.Header.Get("X-Amz-Security-Token"); got != testSessionToken {
+				t.Errorf("X-Amz-Security-Token = %q, want the session token", got)
+			}
+			ua := r.Header.Get("User-Agent")
+			for _, part := range tt.wantUA {
+				if !strings.Contains(ua, part) {
+					t.Errorf("User-Agent %q lacks %q", ua, part)
+				}
+			}
+			if tt.appID == "" && strings.Contains(ua, "app/") {
+				t.Errorf("User-Agent %q has an app/ without AppID", ua)
+			}
+			if got, want := r.Header.Get("Amz-Sdk-Request"), "attempt=1; max=3"; got != want {
+				t.Errorf("amz-sdk-request = %q, want %q", got, want)
+			}
+			uuid := regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+			if got := r.Header.Get("Amz-Sdk-Invocation-Id"); !uuid.MatchString(got) {
+				t.Errorf("amz-sdk-invocation-id = %q, want a UUIDv4", got)
+			}
+			verifySignature(t, r, ts.Listener.Addr().String(), "us-west-2")
+		})
+	}
+}
+
+// verifySignature re-signs the received request with the test credentials
+// at its X-Amz-Date and compares the Authorization headers.
+func verifySignature(t *testing.T, r recorded, host, region string) {
+	t.Helper()
+	auth := r.Header.Get("Authorization")
+	m := regexp.MustCompile(`^AWS4-HMAC-SHA256 Credential=([^/]+)/(\d{8})/([^/]+)/eks-auth/aws4_request, SignedHeaders=([^,]+), Signature=[0-9a-f]{64}$`).FindStringSubmatch(auth)
+	if m == nil {
+		t.Fatalf("Authorization = %q, not a SigV4 eks-auth signature", auth)
+	}
+	if m[1] != testAccessKey || m[3] != region {
+		t.Errorf("credential scope key/region = %s/%s, want %s/%s", m[1], m[3], testAccessKey, region)
+	}
+	signed := strings.Split(m[4], ";")
+	for _, h := range []string{"content-type", "host", "x-amz-date", "x-amz-security-token", "amz-sdk-invocation-id", "amz-sdk-request"} {
+		if !contains(signed, h) {
+			t.Errorf("SignedHeaders %q lacks %s", m[4], h)
+		}
+	}
+	date, err := time.Parse("20060102T150405Z", r.Header.Get("X-Amz-Date"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req, _ := http.NewRequest(r.Method, "http://"+host+r.Path, nil)
+	req.ContentLength = int64(len(r.Body))
+	for _, h := range signed {
+		if h != "host" && h != "content-length" {
+			req.Header.Set(h, r.Header.Get(h))
+		}
+	}
+	req.Header.Del("X-Amz-Security-Token") // the signer adds it back
+	sum := sha256.Sum256(r.Body)
+	if err := v4.NewSigner().SignHTTP(context.Background(), testCreds, req, hex.EncodeToString(sum[:]), "eks-auth", region, date); err != nil {
+		t.Fatal(err)
+	}
+	if got := req.Header.Get("Authorization"); got != auth {
+		t.Errorf("signature does not verify:\n got  %s\n want %s", auth, got)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
