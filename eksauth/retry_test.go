@@ -61,11 +61,11 @@ func TestRetryMaxAttempts(t *testing.T) {
 		call      []func(*eksauth.Options)
 		wantTries int
 	}{
-		"default retryer":               {opts: func(o *eksauth.Options) { o.Retryer = nil }, wantTries: 3},
-		"RetryMaxAttempts, default":     {opts: func(o *eksauth.Options) { o.Retryer = nil; o.RetryMaxAttempts = 5 }, wantTries: 5},
+		"default retryer":                {opts: func(o *eksauth.Options) { o.Retryer = nil }, wantTries: 3},
+		"RetryMaxAttempts, default":      {opts: func(o *eksauth.Options) { o.Retryer = nil; o.RetryMaxAttempts = 5 }, wantTries: 5},
 		"RetryMaxAttempts wraps Retryer": {opts: func(o *eksauth.Options) { o.RetryMaxAttempts = 4 }, wantTries: 4},
-		"per-call RetryMaxAttempts":     {call: []func(*eksauth.Options){func(o *eksauth.Options) { o.RetryMaxAttempts = 2 }}, wantTries: 2},
-		"aws.NopRetryer":                {opts: func(o *eksauth.Options) { o.Retryer = aws.NopRetryer{} }, wantTries: 1},
+		"per-call RetryMaxAttempts":      {call: []func(*eksauth.Options){func(o *eksauth.Options) { o.RetryMaxAttempts = 2 }}, wantTries: 2},
+		"aws.NopRetryer":                 {opts: func(o *eksauth.Options) { o.Retryer = aws.NopRetryer{} }, wantTries: 1},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
