@@ -1,0 +1,141 @@
+package main
+
+import (
+	"context"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/url"
+	"strings"
+
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	smithy "github.com/aws/smithy-go"
+)
+
+// Exit statuses of the AWS CLI v2.
+const (
+	exitOK        = 0
+	exitUsage     = 252 // bad usage or parameter validation
+	exitConfig    = 253 // missing region or credentials, bad configuration
+	exitService   = 254 // the service answered with an error
+	exitGeneral   = 255 // anything else
+	exitInterrupt = 130 // Ctrl-C (128 + SIGINT)
+)
+
+const usageText = "usage: eksauth [options] <command> <subcommand> [<subcommand> ...] [parameters]\n" +
+	"To see help text, you can run:\n" +
+	"\n" +
+	"  eksauth help\n" +
+	"  eksauth <command> help\n" +
+	"  eksauth <command> <subcommand> help\n"
+
+// cliError is an error with the exit status and the exact text the AWS CLI
+// prints for it.
+type cliError struct {
+	code int
+	msg  string
+	// usage errors are printed after the usage lines (argparse errors), or
+	// after them with a blank line first (unknown options).
+	usage   bool
+	unknown bool
+}
+
+func (e *cliError) Error() string { return e.msg }
+
+// usageErr is an argparse error: "eksauth: error: <msg>" after the usage.
+func usageErr(format string, args ...any) *cliError {
+	return &cliError{code: exitUsage, msg: fmt.Sprintf(format, args...), usage: true}
+}
+
+// paramErr is the AWS CLI's ParamError for one option.
+func paramErr(option, msg string) *cliError {
+	return &cliError{code: exitUsage, msg: fmt.Sprintf("Error parsing parameter '%s': %s", option, msg)}
+}
+
+// validationErr lists botocore-style parameter validation problems.
+func validationErr(problems []string) *cliError {
+	return &cliError{code: exitUsage, msg: "Parameter validation failed:\n" + strings.Join(problems, "\n")}
+}
+
+var (
+	errNoRegion      = &cliError{code: exitConfig, msg: `You must specify a region. You can also configure your region by running "aws configure".`}
+	errNoCredentials = &cliError{code: exitConfig, msg: `Unable to locate credentials. You can configure credentials by running "aws configure".`}
+)
+
+// report prints err as the AWS CLI would and returns the exit status.
+func report(stdout, stderr io.Writer, err error) int {
+	var ce *cliError
+	if !errors.As(err, &ce) {
+		ce = &cliError{code: exitGeneral, msg: err.Error()}
+	}
+	switch {
+	case ce.code == exitInterrupt:
+		// Ctrl-C: the AWS CLI only ends the current line.
+		fmt.Fprint(stdout, "\n")
+	case ce.unknown:
+		fmt.Fprintf(stderr, "\n%s\n%s\n\n", usageText, ce.msg)
+	case ce.usage:
+		fmt.Fprintf(stderr, "\n%s\neksauth: error: %s\n\n", usageText, ce.msg)
+	default:
+		fmt.Fprintf(stderr, "\n%s\n", ce.msg)
+	}
+	return ce.code
+}
+
+// operationError turns an error of the client into the AWS CLI's report.
+func operationError(err error, endpoint string) error {
+	if errors.Is(err, context.Canceled) {
+		return &cliError{code: exitInterrupt}
+	}
+	var pe *smithy.InvalidParamsError
+	if errors.As(err, &pe) {
+		return validationErr([]string{strings.TrimSpace(pe.Error())})
+	}
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		code, msg := ae.ErrorCode(), ae.ErrorMessage()
+		if code == "" {
+			code = "Unknown"
+		}
+		op := "AssumeRoleForPodIdentity"
+		var me *retry.MaxAttemptsError
+		if errors.As(err, &me) && me.Attempt > 1 {
+			op += fmt.Sprintf(" operation (reached max retries: %d)", me.Attempt-1)
+		} else {
+			op += " operation"
+		}
+		return &cliError{code: exitService, msg: fmt.Sprintf("An error occurred (%s) when calling the %s: %s", code, op, msg)}
+	}
+	var ue x509.UnknownAuthorityError
+	var he x509.HostnameError
+	var ie x509.CertificateInvalidError
+	if errors.As(err, &ue) || errors.As(err, &he) || errors.As(err, &ie) {
+		return &cliError{code: exitGeneral, msg: fmt.Sprintf("SSL validation failed for %s %v", endpoint, rootCause(err))}
+	}
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		var oe *net.OpError
+		if errors.As(err, &oe) && oe.Op == "dial" {
+			return &cliError{code: exitGeneral, msg: fmt.Sprintf("Connect timeout on endpoint URL: %q", endpoint)}
+		}
+		return &cliError{code: exitGeneral, msg: fmt.Sprintf("Read timeout on endpoint URL: %q", endpoint)}
+	}
+	var oe *net.OpError
+	var ue2 *url.Error
+	if errors.As(err, &oe) || (errors.As(err, &ue2) && !errors.As(err, new(*smithy.DeserializationError))) {
+		return &cliError{code: exitGeneral, msg: fmt.Sprintf("Could not connect to the endpoint URL: %q", endpoint)}
+	}
+	return &cliError{code: exitGeneral, msg: err.Error()}
+}
+
+func rootCause(err error) error {
+	for {
+		u := errors.Unwrap(err)
+		if u == nil {
+			return err
+		}
+		err = u
+	}
+}

@@ -1,0 +1,34 @@
+// Command eksauth is the AWS CLI's `aws eks-auth assume-role-for-pod-identity`
+// as one static Go binary built on this module's client: the same options,
+// output formats, error messages and exit statuses, so that scripts and
+// habits carry over.
+//
+//	eksauth assume-role-for-pod-identity --cluster-name NAME --token file:///path/to/token
+//
+// Run `eksauth help` or `eksauth assume-role-for-pod-identity help`.
+package main
+
+import (
+	"context"
+	"io"
+	"os"
+	"os/signal"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
+	stop()
+	os.Exit(code)
+}
+
+// run executes one command line and returns the exit status. It is the
+// whole program, minus the process: tests call it in-process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	e := newEnv(environ)
+	c := &command{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, env: e}
+	if err := c.main(args); err != nil {
+		return report(stdout, stderr, err)
+	}
+	return exitOK
+}

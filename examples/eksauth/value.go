@@ -1,0 +1,210 @@
+package main
+
+import (
+	"math"
+	"sort"
+	"strconv"
+	"time"
+
+	"github.com/podidentity/podidentity/eksauth"
+)
+
+// The formatters work on a small JSON-like value model that keeps the key
+// order of objects, because the AWS CLI prints members in the API's order
+// (json, yaml) and sorts them only where it documents so (text, table).
+//
+// A value is one of: nil, string, float64, bool, []any, *object.
+
+// object is a JSON object that remembers the order of its keys.
+type object struct {
+	keys []string
+	vals map[string]any
+}
+
+func newObject() *object { return &object{vals: map[string]any{}} }
+
+// set adds or replaces key, keeping the first position of a key.
+func (o *object) set(key string, v any) {
+	if _, ok := o.vals[key]; !ok {
+		o.keys = append(o.keys, key)
+	}
+	o.vals[key] = v
+}
+
+func (o *object) get(key string) (any, bool) {
+	v, ok := o.vals[key]
+	return v, ok
+}
+
+func (o *object) len() int { return len(o.keys) }
+
+// sortedKeys returns the keys in code-point order, as Python's sorted().
+func (o *object) sortedKeys() []string {
+	ks := append([]string(nil), o.keys...)
+	sort.Strings(ks)
+	return ks
+}
+
+// isoTime formats t as Python's datetime.isoformat() does for an aware UTC
+// datetime: microseconds only when non-zero, offset as +00:00. The AWS CLI v2
+// prints timestamps this way (cli_timestamp_format = iso8601).
+func isoTime(t time.Time) string {
+	t = t.UTC()
+	if us := t.Nanosecond() / 1000; us != 0 {
+		return t.Format("2006-01-02T15:04:05") + "." + leftPad(strconv.Itoa(us), 6) + "+00:00"
+	}
+	return t.Format("2006-01-02T15:04:05") + "+00:00"
+}
+
+func leftPad(s string, n int) string {
+	for len(s) < n {
+		s = "0" + s
+	}
+	return s
+}
+
+// outputValue turns the operation's output into the value the CLI prints:
+// members in the API's order, absent members left out, timestamps as
+// ISO 8601 strings.
+func outputValue(out *eksauth.AssumeRoleForPodIdentityOutput) *object {
+	o := newObject()
+	if s := out.Subject; s != nil {
+		sub := newObject()
+		setStr(sub, "namespace", s.Namespace)
+		setStr(sub, "serviceAccount", s.ServiceAccount)
+		o.set("subject", sub)
+	}
+	setStr(o, "audience", out.Audience)
+	if p := out.PodIdentityAssociation; p != nil {
+		a := newObject()
+		setStr(a, "associationArn", p.AssociationArn)
+		setStr(a, "associationId", p.AssociationId)
+		o.set("podIdentityAssociation", a)
+	}
+	if u := out.AssumedRoleUser; u != nil {
+		a := newObject()
+		setStr(a, "arn", u.Arn)
+		setStr(a, "assumeRoleId", u.AssumeRoleId)
+		o.set("assumedRoleUser", a)
+	}
+	if c := out.Credentials; c != nil {
+		a := newObject()
+		setStr(a, "sessionToken", c.SessionToken)
+		setStr(a, "secretAccessKey", c.SecretAccessKey)
+		setStr(a, "accessKeyId", c.AccessKeyId)
+		if c.Expiration != nil {
+			a.set("expiration", isoTime(*c.Expiration))
+		}
+		o.set("credentials", a)
+	}
+	return o
+}
+
+func setStr(o *object, key string, p *string) {
+	if p != nil {
+		o.set(key, *p)
+	}
+}
+
+// apiOrder ranks every member name of the output shape, so that objects
+// rebuilt after a JMESPath query (whose library returns unordered Go maps)
+// come back in the API's order.
+var apiOrder = map[string]int{
+	"subject": 0, "namespace": 1, "serviceAccount": 2,
+	"audience":               3,
+	"podIdentityAssociation": 4, "associationArn": 5, "associationId": 6,
+	"assumedRoleUser": 7, "arn": 8, "assumeRoleId": 9,
+	"credentials": 10, "sessionToken": 11, "secretAccessKey": 12, "accessKeyId": 13, "expiration": 14,
+}
+
+// pyStr renders a scalar as Python's str() does, which is what the text and
+// table formats print: True/False, None, integral numbers without ".0" when
+// they came from an int (JMESPath functions such as length()).
+func pyStr(v any) string {
+	switch x := v.(type) {
+	case nil:
+		return "None"
+	case string:
+		return x
+	case bool:
+		if x {
+			return "True"
+		}
+		return "False"
+	case float64:
+		return pyNumber(x)
+	default:
+		return ""
+	}
+}
+
+// pyNumber formats a number as Python's repr of the int or float that
+// json.loads would have produced for it.
+func pyNumber(f float64) string {
+	if f == math.Trunc(f) && math.Abs(f) < 1e16 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	if math.IsInf(f, 1) {
+		return "Infinity"
+	}
+	if math.IsInf(f, -1) {
+		return "-Infinity"
+	}
+	if math.IsNaN(f) {
+		return "NaN"
+	}
+	s := strconv.FormatFloat(f, 'g', -1, 64)
+	// Python's repr switches to exponent form at 1e16 and below 1e-4, and
+	// writes two-digit exponents with a sign: 1e+16, 1e-05.
+	abs := math.Abs(f)
+	if abs >= 1e16 || abs < 1e-4 {
+		s = strconv.FormatFloat(f, 'e', -1, 64)
+		mant, exp, _ := cut(s, "e")
+		sign := exp[0]
+		digits := exp[1:]
+		if len(digits) < 2 {
+			digits = "0" + digits
+		}
+		return mant + "e" + string(sign) + digits
+	}
+	s = strconv.FormatFloat(f, 'f', -1, 64)
+	return s
+}
+
+func cut(s, sep string) (string, string, bool) {
+	for i := 0; i+len(sep) <= len(s); i++ {
+		if s[i:i+len(sep)] == sep {
+			return s[:i], s[i+len(sep):], true
+		}
+	}
+	return s, "", false
+}
+
+// isScalar reports whether v is neither a list nor an object.
+func isScalar(v any) bool {
+	switch v.(type) {
+	case []any, *object:
+		return false
+	}
+	return true
+}
+
+// truthy is Python's truth value of v, which decides whether the table
+// format prints anything.
+func truthy(v any) bool {
+	switch x := v.(type) {
+	case nil:
+		return false
+	case string:
+		return x != ""
+	case bool:
+		return x
+	case float64:
+		return x != 0
+	case []any:
+		return len(x) > 0
+	case *object:
+		return x.len() > 0
+	}
+	return true
+}
