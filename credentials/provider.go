@@ -329,6 +329,9 @@ func (p *Provider) refresh(ctx context.Context, c *call, background bool) {
 	cancel()
 	if err != nil {
 		err = fmt.Errorf("credentials: refresh: %w", err)
+	} else if background {
+		p.logger.Logf(logging.Debug, "credentials: cluster %s: background refresh done, new credentials valid until %s",
+			p.cluster, e.waitAt.UTC().Format(time.RFC3339))
 	}
 
 	p.mu.Lock()
@@ -352,10 +355,6 @@ func (p *Provider) refresh(ctx context.Context, c *call, background bool) {
 
 	if err == nil {
 		c.creds = e.creds
-		if background {
-			p.logger.Logf(logging.Debug, "credentials: cluster %s: background refresh done, new credentials valid until %s",
-				p.cluster, e.waitAt.UTC().Format(time.RFC3339))
-		}
 	}
 	c.err = err
 	close(c.done)
