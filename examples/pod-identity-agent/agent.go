@@ -138,20 +138,31 @@ func (a *agent) serveCredentials(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	token := values[0]
-	c, err := peekClaims(token)
-	if err != nil {
+	if len(token) > maxTokenLen || !protocol.ValidToken(token) {
+		_, err := peekClaims(token) // says what is wrong
 		writeError(w, newError(http.StatusBadRequest, protocol.CodeInvalidToken, "%v", err), token)
 		return
 	}
 
+	// A cached token needs no parsing: its entry holds its claims.
 	now := a.now()
-	e, _ := a.cache.get(tokenKey(token), now, func() *entry {
-		return &entry{
-			claims:   c,
-			limit:    newBucket(a.rate, a.burst, now),
-			provider: a.newProvider(a.up.forPod(c), a.cluster, token),
+	k := tokenKey(token)
+	e := a.cache.lookup(k, now)
+	if e == nil {
+		c, err := peekClaims(token)
+		if err != nil {
+			writeError(w, newError(http.StatusBadRequest, protocol.CodeInvalidToken, "%v", err), token)
+			return
 		}
-	})
+		e, _ = a.cache.get(k, now, func() *entry {
+			return &entry{
+				claims:   c,
+				limit:    newBucket(a.rate, a.burst, now),
+				provider: a.newProvider(a.up.forPod(c), a.cluster, token),
+			}
+		})
+	}
+	c := e.claims
 	if ok, wait := e.limit.allow(now); !ok {
 		ae := newError(http.StatusTooManyRequests, protocol.CodeThrottling, "this pod asks for credentials more often than the agent allows (%g per second); cache them", a.rate)
 		ae.retryAfter = wait

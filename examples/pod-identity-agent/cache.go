@@ -80,6 +80,19 @@ func newCache(size int, idleTTL time.Duration) *cache {
 	}
 }
 
+// lookup returns the live entry for k, marking it used at now, or nil.
+func (c *cache) lookup(k key, now time.Time) *entry {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	e, ok := c.byKey[k]
+	if !ok || c.idle(e, now) {
+		return nil
+	}
+	e.lastUsed = now
+	c.lru.MoveToFront(e.elem)
+	return e
+}
+
 // get returns the entry for k, marking it used at now. A missing or idle
 // entry is replaced by create(), evicting the least recently used entry if
 // the cache is full. The bool reports whether the entry was created.
