@@ -13,8 +13,15 @@
 //	provider := credentials.New(client, "my-cluster", credentials.TokenFile(credentials.DefaultTokenPath))
 //	cfg := aws.Config{Region: "us-west-2", Credentials: provider}
 //
-// The Provider does its own caching; it needs no aws.CredentialsCache
-// (wrapping it in one still works).
+// The Provider does its own caching; it needs no aws.CredentialsCache.
+// Wrapping it in one still works, but the cache calls Retrieve only once
+// its copy has expired (at Expires), so the refresh then happens while the
+// caller waits. config.WithCredentialsProvider wraps what it is given; to
+// keep refreshes in the background, assign the Provider after loading:
+//
+//	cfg, err := config.LoadDefaultConfig(ctx)
+//	...
+//	cfg.Credentials = provider
 //
 // # Refresh policy
 //

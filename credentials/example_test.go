@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/podidentity/podidentity/credentials"
 	"github.com/podidentity/podidentity/eksauth"
+	"github.com/podidentity/podidentity/eksauth/eksauthtest"
 	"github.com/podidentity/podidentity/eksauth/types"
 )
 
@@ -92,4 +93,43 @@ func ExampleProvider_Retrieve_error() {
 	// Output:
 	// credentials: refresh: AccessDeniedException: no association for default/app
 	// true
+}
+
+// The whole stack on the in-process emulator: the client signs with the
+// node's credentials, the Provider reads the pod's token file.
+func ExampleProvider_Retrieve() {
+	srv := eksauthtest.NewServer()
+	defer srv.Close()
+	srv.Associate(eksauthtest.Association{
+		Cluster: "prod", Namespace: "shop", ServiceAccount: "cart",
+		RoleARN: "arn:aws:iam::111122223333:role/cart",
+	})
+
+	// The kubelet's part: the pod's token in a file.
+	dir, err := os.MkdirTemp("", "example")
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	defer os.RemoveAll(dir)
+	path := filepath.Join(dir, "eks-pod-identity-token")
+	token := srv.Token(eksauthtest.Pod{Cluster: "prod", Namespace: "shop", ServiceAccount: "cart"}, time.Hour)
+	if err := os.WriteFile(path, []byte(token+"\n"), 0o600); err != nil {
+		fmt.Println(err)
+		return
+	}
+
+	provider := credentials.New(eksauth.NewFromConfig(srv.Config()), "prod", credentials.TokenFile(path))
+	cfg := aws.Config{Region: "us-west-2", Credentials: provider}
+
+	creds, err := cfg.Credentials.Retrieve(context.Background())
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(creds.Source, creds.AccountID, creds.CanExpire, creds.AccessKeyID[:4])
+	fmt.Println("usable for about", time.Until(creds.Expires).Round(time.Hour))
+	// Output:
+	// EKSPodIdentityProvider 111122223333 true ASIA
+	// usable for about 6h0m0s
 }
