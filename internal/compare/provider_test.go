@@ -2,11 +2,16 @@ package compare_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	official "github.com/aws/aws-sdk-go-v2/service/eksauth"
+	officialtypes "github.com/aws/aws-sdk-go-v2/service/eksauth/types"
 	"github.com/podidentity/podidentity/credentials"
+	"github.com/podidentity/podidentity/eksauth/eksauthtest"
 	"github.com/podidentity/podidentity/internal/compare"
 	"github.com/podidentity/podidentity/internal/compare/officialcreds"
 )
@@ -115,5 +120,35 @@ func BenchmarkRetrieve(b *testing.B) {
 				}
 			})
 		})
+	}
+}
+
+// TestProviderWithOfficialClient plugs the official client into our
+// Provider through compare.OfficialClient, against the emulator: it gets
+// credentials, and a refused token surfaces as the official typed error.
+func TestProviderWithOfficialClient(t *testing.T) {
+	e := newCompatEnv(t)
+	ctx := context.Background()
+	client := compare.OfficialClient{Client: official.NewFromConfig(e.srv.Config())}
+
+	p := credentials.New(client, "demo", credentials.TokenRetrieverFunc(func(context.Context) (string, error) { return e.goodToken, nil }))
+	got, err := p.Retrieve(ctx)
+	if err != nil {
+		t.Fatalf("Retrieve: %v", err)
+	}
+	if !strings.HasPrefix(got.AccessKeyID, "ASIA") || got.SecretAccessKey == "" || got.SessionToken == "" ||
+		got.Source != credentials.ProviderName || !got.CanExpire || time.Until(got.Expires) < 5*time.Hour {
+		t.Errorf("Retrieve = %+v, want ASIA… credentials from %s expiring in about 6 h", redact(got), credentials.ProviderName)
+	}
+
+	expired := e.srv.Token(eksauthtest.Pod{Cluster: "demo", Namespace: "default", ServiceAccount: "app"}, -time.Minute)
+	p = credentials.New(client, "demo", credentials.TokenRetrieverFunc(func(context.Context) (string, error) { return expired, nil }))
+	_, err = p.Retrieve(ctx)
+	var ete *officialtypes.ExpiredTokenException
+	if !errors.As(err, &ete) {
+		t.Errorf("Retrieve with an expired token: error %v, want the official *types.ExpiredTokenException in the chain", err)
+	}
+	if err != nil && strings.Contains(err.Error(), expired) {
+		t.Error("the error text contains the token")
 	}
 }
