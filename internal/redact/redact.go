@@ -97,9 +97,14 @@ func writeJSON(b *strings.Builder, v any) {
 	}
 }
 
+// writeString writes s as a JSON string, without escaping HTML characters
+// (so that Placeholder reads as it is).
 func writeString(b *strings.Builder, s string) {
-	q, _ := json.Marshal(s)
-	b.Write(q)
+	var q bytes.Buffer
+	enc := json.NewEncoder(&q)
+	enc.SetEscapeHTML(false)
+	enc.Encode(s)
+	b.Write(bytes.TrimSuffix(q.Bytes(), []byte("\n")))
 }
 
 // Authorization returns a SigV4 Authorization header value with its
