@@ -34,25 +34,23 @@ type agentOptions struct {
 	logger *slog.Logger                // nil means discard
 	ready  func(context.Context) error // extra readiness check; nil means none
 
-	// Test hooks.
-	now         func() time.Time
-	newProvider func(client assumer, cluster, token string) retriever
+	now func() time.Time // the clock of the cache and rate limits; nil means time.Now
 }
 
 // agent serves the container-credentials endpoint: it answers each pod's
 // token with the credentials of the role associated with the pod's service
 // account, fetched from EKS Auth once and cached per token (cache.go).
 type agent struct {
-	cluster     string
-	up          *upstream
-	cache       *cache
-	rate        float64
-	burst       int
-	log         *slog.Logger
-	ready       func(context.Context) error
-	now         func() time.Time
-	newProvider func(client assumer, cluster, token string) retriever
-	mux         *http.ServeMux
+	cluster         string
+	up              *upstream
+	cache           *cache
+	rate            float64
+	burst           int
+	upstreamTimeout time.Duration
+	log             *slog.Logger
+	ready           func(context.Context) error
+	now             func() time.Time
+	mux             *http.ServeMux
 
 	stopping atomic.Bool // set when shutdown starts: /readyz then fails
 }
@@ -64,18 +62,15 @@ func newAgent(o agentOptions) *agent {
 	if o.now == nil {
 		o.now = time.Now
 	}
-	if o.newProvider == nil {
-		o.newProvider = newProvider(o.logger, o.upstreamTimeout)
-	}
 	a := &agent{
-		cluster:     o.cluster,
-		cache:       newCache(o.cacheSize, o.idleTTL),
-		rate:        o.rate,
-		burst:       o.burst,
-		log:         o.logger,
-		ready:       o.ready,
-		now:         o.now,
-		newProvider: o.newProvider,
+		cluster:         o.cluster,
+		cache:           newCache(o.cacheSize, o.idleTTL),
+		rate:            o.rate,
+		burst:           o.burst,
+		upstreamTimeout: o.upstreamTimeout,
+		log:             o.logger,
+		ready:           o.ready,
+		now:             o.now,
 		up: &upstream{
 			client:     o.client,
 			timeout:    o.upstreamTimeout,
@@ -98,20 +93,18 @@ func newAgent(o agentOptions) *agent {
 	return a
 }
 
-// newProvider returns the default provider factory: our credentials.Provider,
-// which caches, coalesces concurrent fetches into one and refreshes in the
-// background ahead of expiry, keeping valid credentials through an EKS Auth
-// outage.
-func newProvider(log *slog.Logger, timeout time.Duration) func(assumer, string, string) retriever {
-	return func(client assumer, cluster, token string) retriever {
-		// The provider re-reads its token on every fetch; an entry's token
-		// never changes (a rotated token is another entry), so return it.
-		tok := credentials.TokenRetrieverFunc(func(context.Context) (string, error) { return token, nil })
-		return credentials.New(client, cluster, tok, func(o *credentials.Options) {
-			o.Logger = smithyLogger(log)
-			o.Timeout = timeout // the gate's deadline (upstream.go) is the same
-		})
-	}
+// newProvider returns the provider of one token: our credentials.Provider,
+// which coalesces concurrent fetches into one, refreshes in the background
+// ahead of expiry and keeps valid credentials through an EKS Auth outage.
+func (a *agent) newProvider(token string, c claims) retriever {
+	// The provider asks for its token on every fetch; an entry's token
+	// never changes (a rotated token is another entry), so return it.
+	tok := credentials.TokenRetrieverFunc(func(context.Context) (string, error) { return token, nil })
+	log := a.log.With("pod_uid", c.podUID)
+	return credentials.New(a.up.forPod(c), a.cluster, tok, func(o *credentials.Options) {
+		o.Logger = smithyLogger(log)
+		o.Timeout = a.upstreamTimeout // the gate (upstream.go) has the same deadline
+	})
 }
 
 func (a *agent) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
@@ -158,7 +151,7 @@ func (a *agent) serveCredentials(w http.ResponseWriter, r *http.Request) {
 			return &entry{
 				claims:   c,
 				limit:    newBucket(a.rate, a.burst, now),
-				provider: a.newProvider(a.up.forPod(c), a.cluster, token),
+				provider: a.newProvider(token, c),
 			}
 		})
 	}

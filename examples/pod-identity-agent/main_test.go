@@ -1,0 +1,153 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"flag"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/podidentity/podidentity/eksauth/eksauthtest"
+)
+
+func TestFlags(t *testing.T) {
+	for name, tc := range map[string]struct {
+		args    []string
+		wantErr error
+		stderr  string
+	}{
+		"no cluster":        {nil, errUsage, "-cluster"},
+		"bad cluster":       {[]string{"-cluster", "-bad"}, errUsage, "-cluster"},
+		"zero cache":        {[]string{"-cluster", "c1", "-cache-size", "0"}, errUsage, "-cache-size"},
+		"negative rate":     {[]string{"-cluster", "c1", "-rate", "-1"}, errUsage, "-rate"},
+		"zero timeout":      {[]string{"-cluster", "c1", "-upstream-timeout", "0s"}, errUsage, "-upstream-timeout"},
+		"multiline node":    {[]string{"-cluster", "c1", "-node-name", "a\nb"}, errUsage, "-node-name"},
+		"extra argument":    {[]string{"-cluster", "c1", "extra"}, errUsage, "unexpected arguments"},
+		"unknown flag":      {[]string{"-cluster", "c1", "-nope"}, errUsage, "-nope"},
+		"bad log level":     {[]string{"-cluster", "c1", "-log-level", "LOUD"}, errUsage, "-log-level"},
+		"help":              {[]string{"-h"}, flag.ErrHelp, "169.254.170.23:80"},
+		"defaults are fine": {[]string{"-cluster", "c1"}, nil, ""},
+	} {
+		t.Run(name, func(t *testing.T) {
+			var stderr bytes.Buffer
+			f, err := parseFlags(tc.args, &stderr)
+			if !errors.Is(err, tc.wantErr) {
+				t.Fatalf("err = %v, want %v", err, tc.wantErr)
+			}
+			if !strings.Contains(stderr.String(), tc.stderr) {
+				t.Errorf("stderr = %q, want it to mention %q", stderr.String(), tc.stderr)
+			}
+			if err == nil && (f.listen != "127.0.0.1:8023" || f.cacheSize != 1024 || f.idleTTL != time.Hour) {
+				t.Errorf("defaults = %+v", f)
+			}
+		})
+	}
+}
+
+// lines is an io.Writer that sends each line written to a channel.
+type lines chan string
+
+func (l lines) Write(p []byte) (int, error) {
+	for _, s := range strings.Split(strings.TrimRight(string(p), "\n"), "\n") {
+		l <- s
+	}
+	return len(p), nil
+}
+
+// TestRun runs the command as main does, on two loopback addresses, with
+// node credentials from the environment (the SDK's default chain), against
+// the emulator; then shuts it down.
+func TestRun(t *testing.T) {
+	hermeticEnv(t)
+	srv := eksauthtest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.Associate(eksauthtest.Association{Cluster: e2eCluster, Namespace: e2ePod.Namespace, ServiceAccount: e2ePod.ServiceAccount, RoleARN: e2eRole})
+	node := srv.NodeCredentials()
+	t.Setenv("AWS_ACCESS_KEY_ID", node.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", node.SecretAccessKey)
+	t.Setenv("AWS_SESSION_TOKEN", node.SessionToken)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	out := make(lines, 10)
+	stderr := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-cluster", e2eCluster, "-region", srv.Region(), "-endpoint", srv.URL,
+			"-listen", "127.0.0.1:0, 127.0.0.1:0", "-log-level", "debug"}, out, stderr)
+	}()
+
+	listening := regexp.MustCompile(`^pod-identity-agent: listening on (http://127\.0\.0\.1:\d+/v1/credentials)$`)
+	var urls []string
+	for len(urls) < 2 {
+		select {
+		case line := <-out:
+			m := listening.FindStringSubmatch(line)
+			if m == nil {
+				t.Fatalf("stdout line %q, want a listening line", line)
+			}
+			urls = append(urls, m[1])
+		case err := <-done:
+			t.Fatalf("run returned early: %v\n%s", err, stderr)
+		}
+	}
+
+	token := srv.Token(e2ePod, time.Hour)
+	var keys []string
+	for _, u := range urls {
+		req, _ := http.NewRequest(http.MethodGet, u, nil)
+		req.Header.Set("Authorization", token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || !strings.Contains(string(body), `"AccessKeyId":"ASIA`) {
+			t.Fatalf("GET %s = %d %s", u, resp.StatusCode, body)
+		}
+		keys = append(keys, string(body[:40]))
+	}
+	if keys[0] != keys[1] {
+		t.Error("the two addresses answered different credentials, want one cache")
+	}
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200} {
+		resp, err := http.Get(strings.TrimSuffix(urls[0], credentialsPath) + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s = %d, want %d", path, resp.StatusCode, want)
+		}
+	}
+
+	cancel() // SIGINT/SIGTERM in main
+	if err := <-done; err != nil {
+		t.Errorf("run = %v, want nil after a graceful shutdown", err)
+	}
+	logs := stderr.String()
+	for _, want := range []string{"agent started", `msg="eksauth call"`, "shutting down"} {
+		if !strings.Contains(logs, want) {
+			t.Errorf("log lacks %q:\n%s", want, logs)
+		}
+	}
+	for _, secret := range []string{token, node.SecretAccessKey, node.SessionToken} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("log contains a secret:\n%s", logs)
+		}
+	}
+}
+
+func TestRunNeedsARegion(t *testing.T) {
+	hermeticEnv(t)
+	t.Setenv("AWS_REGION", "")
+	err := run(context.Background(), []string{"-cluster", "c1", "-listen", "127.0.0.1:0"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "region") {
+		t.Errorf("run = %v, want a missing-region error", err)
+	}
+}
