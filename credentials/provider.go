@@ -269,17 +269,15 @@ func (p *Provider) Invalidate() {
 // refreshInBackground starts a refresh unless one is running or backing off.
 func (p *Provider) refreshInBackground(ctx context.Context) {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.inflight != nil || p.now().UnixNano() < p.retryAt.Load() {
-		return
-	}
 	e := p.cur.Load()
-	if e == nil {
-		return // invalidated meanwhile: the next Retrieve will wait
+	if p.inflight != nil || e == nil || p.now().UnixNano() < p.retryAt.Load() {
+		p.mu.Unlock()
+		return // e == nil: invalidated meanwhile, the next Retrieve waits
 	}
+	p.startLocked(ctx, true)
+	p.mu.Unlock()
 	p.logger.Logf(logging.Debug, "credentials: cluster %s: background refresh started, credentials valid until %s",
 		p.cluster, e.waitAt.UTC().Format(time.RFC3339))
-	p.startLocked(ctx, true)
 }
 
 // wait returns the credentials of a refresh, joining the running one or

@@ -18,9 +18,10 @@ const DefaultTokenPath = "/var/run/secrets/pods.eks.amazonaws.com/serviceaccount
 const maxTokenSize = 64 << 10
 
 // TokenRetriever returns the service-account token to exchange. A
-// [Provider] calls GetToken once per refresh, never concurrently with
-// itself, and never caches the result: implementations should return the
-// current token each time.
+// [Provider] calls GetToken once per refresh attempt and never caches the
+// result, so implementations should return the current token each time.
+// Calls may overlap (a refresh started before Invalidate can still be
+// running), so GetToken must be safe for concurrent use.
 type TokenRetriever interface {
 	GetToken(ctx context.Context) (string, error)
 }
