@@ -972,3 +972,83 @@ func assertNoSecret(t *testing.T, s string) {
 		}
 	}
 }
+
+func TestConcurrentCallersAtRefreshPointStartOneBackgroundRefresh(t *testing.T) {
+	const callers = 1000
+	clk := newClock()
+	respond, entered, answers := gated()
+	api := &fakeAPI{respond: respond}
+	p := newTestProvider(t, api, clk)
+	go func() { <-entered; answers <- reply{out: output(1, t0.Add(lifetime))} }()
+	mustRetrieve(t, p, "ASIAKEY1")
+
+	clk.Set(refreshAt)
+	var wg sync.WaitGroup
+	errs := make(chan error, callers)
+	for range callers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			c, err := p.Retrieve(context.Background())
+			if err == nil && c.AccessKeyID != "ASIAKEY1" {
+				err = fmt.Errorf("AccessKeyID = %q, want the cached ASIAKEY1", c.AccessKeyID)
+			}
+			errs <- err
+		}()
+	}
+	wg.Wait() // all returned while the background call is still blocked
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	<-entered
+	if n := api.calls.Load(); n != 2 {
+		t.Errorf("upstream calls = %d, want 2 (one background refresh)", n)
+	}
+	answers <- reply{out: output(2, clk.Now().Add(lifetime))}
+	waitRefresh(t, p)
+	mustRetrieve(t, p, "ASIAKEY2")
+}
+
+// TestNoGoroutineOutlivesARefresh checks that, once refreshes are done,
+// no goroutine of the Provider is left: there is nothing to close.
+func TestNoGoroutineOutlivesARefresh(t *testing.T) {
+	clk := newClock()
+	var fail atomic.Bool
+	api := &fakeAPI{respond: func(_ context.Context, n int) reply {
+		if fail.Load() {
+			return reply{err: &types.InternalServerException{}}
+		}
+		return reply{out: output(n, clk.Now().Add(lifetime))}
+	}}
+	p := newTestProvider(t, api, clk)
+	mustRetrieve(t, p, "ASIAKEY1")
+	clk.Set(refreshAt) // a successful background refresh
+	mustRetrieve(t, p, "ASIAKEY1")
+	waitRefresh(t, p)
+	fail.Store(true)
+	clk.Set(refreshAt + refreshAt) // a failed one
+	mustRetrieve(t, p, "ASIAKEY2")
+	waitRefresh(t, p)
+	clk.Set(3 * time.Hour) // a failed wait
+	if _, err := p.Retrieve(context.Background()); err == nil {
+		t.Fatal("want an error")
+	}
+
+	// The refresh goroutine closes done just before it returns; give it
+	// the moment to finish.
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		if !strings.Contains(stacks, "credentials.(*Provider).refresh") {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a refresh goroutine is still running:\n%s", stacks)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}

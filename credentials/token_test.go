@@ -146,3 +146,37 @@ func TestDefaultTokenPath(t *testing.T) {
 		t.Errorf("DefaultTokenPath = %q, want %q", credentials.DefaultTokenPath, want)
 	}
 }
+
+// FuzzTokenFile checks that any file content either yields a non-empty
+// token without CR or LF, or an error that holds none of the content.
+func FuzzTokenFile(f *testing.F) {
+	for _, name := range []string{"token-lf", "token-crlf", "token-bare", "token-lf-inside", "token-cr-inside", "token-empty", "token-only-newlines"} {
+		b, err := os.ReadFile(filepath.Join("testdata", name))
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(b)
+	}
+	path := filepath.Join(f.TempDir(), "token")
+	f.Fuzz(func(t *testing.T, content []byte) {
+		if err := os.WriteFile(path, content, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		tok, err := credentials.TokenFile(path).GetToken(context.Background())
+		if err != nil {
+			if tok != "" {
+				t.Errorf("token %q returned with error %v", tok, err)
+			}
+			if trimmed := strings.Trim(string(content), "\r\n"); len(trimmed) >= 4 && strings.Contains(err.Error(), trimmed) {
+				t.Errorf("error %q holds the content", err)
+			}
+			return
+		}
+		if tok == "" || strings.ContainsAny(tok, "\r\n") {
+			t.Errorf("token %q: want non-empty, without CR or LF", tok)
+		}
+		if !strings.HasPrefix(string(content), tok) || strings.TrimRight(string(content[len(tok):]), "\r\n") != "" {
+			t.Errorf("token %q is not the content %q without trailing newlines", tok, content)
+		}
+	})
+}
