@@ -65,7 +65,8 @@
 // [APIClientFunc]. The official client
 // (github.com/aws/aws-sdk-go-v2/service/eksauth) has the same method over
 // its own types, so Go cannot take it as is; an [APIClientFunc] copies the
-// fields across:
+// fields across (awseksauth is the official package, official its client,
+// eksauth and types are this module's):
 //
 //	credentials.APIClientFunc(func(ctx context.Context, in *eksauth.AssumeRoleForPodIdentityInput, _ ...func(*eksauth.Options)) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
 //		out, err := official.AssumeRoleForPodIdentity(ctx, &awseksauth.AssumeRoleForPodIdentityInput{
