@@ -194,8 +194,9 @@ func parseArgs(args []string) (*parsed, error) {
 			continue
 		}
 		if o.isInt {
+			// Converted after parsing, as Python's int(): a general error.
 			if _, err := strconv.Atoi(strings.TrimSpace(val)); err != nil {
-				fail(o, usageErr("argument --%s: invalid int value: '%s'", o.name, val))
+				fail(o, &cliError{code: exitGeneral, msg: fmt.Sprintf("invalid literal for int() with base 10: '%s'", val)})
 				continue
 			}
 		}

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/podidentity/podidentity/eksauth"
@@ -261,6 +262,9 @@ func (c *command) call(ps params) (*eksauth.AssumeRoleForPodIdentityOutput, erro
 	}
 	if cr := out.Credentials; cr != nil {
 		c.dbg.secret(aws.ToString(cr.SecretAccessKey), aws.ToString(cr.SessionToken))
+	}
+	if id, ok := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata); ok {
+		c.dbg.printf("eksauth.formatter", "RequestId: %s", id)
 	}
 	return out, nil
 }

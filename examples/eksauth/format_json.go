@@ -27,6 +27,8 @@ func jsonValue(b *strings.Builder, v any, depth int) {
 		b.WriteString(pyNumber(x))
 	case string:
 		jsonString(b, x)
+	case pyDatetime:
+		jsonString(b, string(x))
 	case []any:
 		if len(x) == 0 {
 			b.WriteString("[]")

@@ -129,6 +129,8 @@ func yamlScalar(v any) (string, bool) {
 		return yamlNumber(x), true
 	case string:
 		return yamlString(x)
+	case pyDatetime:
+		return x.str(), true
 	}
 	return "", true
 }

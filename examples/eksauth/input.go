@@ -112,14 +112,17 @@ func loadInput(p *parsed) (params, error) {
 		if err := yaml.Unmarshal([]byte(text), &data); err != nil {
 			return nil, paramErr(option, "Invalid YAML received.")
 		}
+		data = normalizeYAML(data)
 	} else {
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.UseNumber()
+		// The AWS CLI echoes the input after the error; it usually holds
+		// a token, so it is left out here.
 		if err := dec.Decode(&data); err != nil {
-			return nil, paramErr(option, "Invalid JSON received.")
+			return nil, paramErr(option, fmt.Sprintf("Invalid JSON: %v", err))
 		}
 		if dec.More() {
-			return nil, paramErr(option, "Invalid JSON received.")
+			return nil, paramErr(option, "Invalid JSON: extra data after the JSON value")
 		}
 	}
 	if data == nil {
@@ -305,7 +308,30 @@ func outputSkeleton() *object {
 	o.set("podIdentityAssociation", obj("associationArn", "associationId"))
 	o.set("assumedRoleUser", obj("arn", "assumeRoleId"))
 	c := obj("sessionToken", "secretAccessKey", "accessKeyId")
-	c.set("expiration", "1970-01-01T00:00:00")
+	c.set("expiration", pyDatetime("1970-01-01T00:00:00"))
 	o.set("credentials", c)
 	return o
+}
+
+// normalizeYAML turns the maps the YAML decoder builds into
+// map[string]any, so that YAML input validates like JSON input.
+func normalizeYAML(v any) any {
+	switch x := v.(type) {
+	case map[string]any:
+		for k, e := range x {
+			x[k] = normalizeYAML(e)
+		}
+		return x
+	case map[any]any:
+		m := make(map[string]any, len(x))
+		for k, e := range x {
+			m[fmt.Sprint(k)] = normalizeYAML(e)
+		}
+		return m
+	case []any:
+		for i, e := range x {
+			x[i] = normalizeYAML(e)
+		}
+	}
+	return v
 }

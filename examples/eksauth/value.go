@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"strings"
 	"sort"
 	"strconv"
 	"time"
@@ -13,7 +14,15 @@ import (
 // order of objects, because the AWS CLI prints members in the API's order
 // (json, yaml) and sorts them only where it documents so (text, table).
 //
-// A value is one of: nil, string, float64, bool, []any, *object.
+// A value is one of: nil, string, float64, bool, []any, *object, pyDatetime.
+
+// pyDatetime is a timestamp the AWS CLI holds as a Python datetime rather
+// than as a string: only the sample response of --generate-cli-skeleton
+// output has one. json prints it with its isoformat() ("T"), text, table
+// and yaml with str() (" ").
+type pyDatetime string
+
+func (d pyDatetime) str() string { return strings.Replace(string(d), "T", " ", 1) }
 
 // object is a JSON object that remembers the order of its keys.
 type object struct {
@@ -133,6 +142,8 @@ func pyStr(v any) string {
 		return "False"
 	case float64:
 		return pyNumber(x)
+	case pyDatetime:
+		return x.str()
 	default:
 		return ""
 	}
