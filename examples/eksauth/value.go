@@ -2,9 +2,9 @@ package main
 
 import (
 	"math"
-	"strings"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/podidentity/podidentity/eksauth"
