@@ -428,3 +428,36 @@ func TestHealthAndReadiness(t *testing.T) {
 		})
 	}
 }
+
+// FuzzCredentialsHandler: any Authorization value gets a JSON answer, a
+// malformed one never reaches EKS Auth, and no answer quotes the token.
+func FuzzCredentialsHandler(f *testing.F) {
+	now := time.Now()
+	f.Add(fakeToken(f, "uid-1", now, now.Add(time.Hour), "sig"))
+	f.Add("a.b.c")
+	f.Add("Bearer x")
+	f.Fuzz(func(t *testing.T, token string) {
+		ta := newTestAgent(t, nil)
+		ta.fake.answer = func(context.Context, string) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
+			return nil, responseError(400, &types.InvalidTokenException{Message: aws.String("bad")})
+		}
+		req := httptest.NewRequest(http.MethodGet, credentialsPath, nil)
+		req.Header["Authorization"] = []string{token}
+		r := serve(t, ta, req)
+		if got := r.header.Get("Content-Type"); got != "application/json" {
+			t.Errorf("Content-Type = %q", got)
+		}
+		if r.status == 200 {
+			t.Fatalf("status 200 for a token EKS Auth rejects")
+		}
+		if r.status != 400 {
+			t.Errorf("status %d, want 400", r.status)
+		}
+		if _, err := peekClaims(token); err != nil && len(ta.fake.calls()) != 0 {
+			t.Errorf("malformed token %q reached EKS Auth", token)
+		}
+		if len(token) > 8 && strings.Contains(string(r.body), token) {
+			t.Errorf("answer quotes the token: %s", r.body)
+		}
+	})
+}

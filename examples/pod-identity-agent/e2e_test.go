@@ -64,13 +64,18 @@ type e2e struct {
 // front of it on loopback, and points the SDK's container provider at the
 // agent. clientFns configure the agent's EKS Auth client.
 func newE2E(t *testing.T, emuOpts []eksauthtest.Option, clientFns ...func(*eksauth.Options)) *e2e {
+	return newE2EWith(t, emuOpts, nil, clientFns...)
+}
+
+// newE2EWith is newE2E with agentFn adjusting the agent's options.
+func newE2EWith(t *testing.T, emuOpts []eksauthtest.Option, agentFn func(*agentOptions), clientFns ...func(*eksauth.Options)) *e2e {
 	t.Helper()
 	hermeticEnv(t)
 	srv := eksauthtest.NewServer(emuOpts...)
 	t.Cleanup(srv.Close)
 	srv.Associate(eksauthtest.Association{Cluster: e2eCluster, Namespace: e2ePod.Namespace, ServiceAccount: e2ePod.ServiceAccount, RoleARN: e2eRole})
 	logs := &syncBuffer{}
-	a := newAgent(agentOptions{
+	o := agentOptions{
 		cluster:         e2eCluster,
 		client:          eksauth.NewFromConfig(srv.Config(), clientFns...),
 		cacheSize:       1024,
@@ -78,7 +83,11 @@ func newE2E(t *testing.T, emuOpts []eksauthtest.Option, clientFns ...func(*eksau
 		upstreamTimeout: 10 * time.Second,
 		maxInflight:     32,
 		logger:          slog.New(slog.NewTextHandler(logs, nil)),
-	})
+	}
+	if agentFn != nil {
+		agentFn(&o)
+	}
+	a := newAgent(o)
 	hs := httptest.NewServer(a)
 	t.Cleanup(hs.Close)
 	e := &e2e{srv: srv, agent: a, tokenFile: filepath.Join(t.TempDir(), "eks-pod-identity-token"), logs: logs}
@@ -281,5 +290,20 @@ func TestSDKServedDuringOutage(t *testing.T) {
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "ServiceUnavailableException" {
 		t.Errorf("new pod during the outage: %v, want ServiceUnavailableException", err)
+	}
+}
+
+// TestSDKParsesRateLimit: the agent's own 429 reaches the SDK as a
+// throttling error it can act on (the SDK's retryer backs off on it).
+func TestSDKParsesRateLimit(t *testing.T) {
+	e := newE2EWith(t, nil, func(o *agentOptions) { o.rate, o.burst = 0.001, 1 })
+	e.writeToken(t, e.srv.Token(e2ePod, time.Hour))
+	if _, err := sdkRetrieve(t); err != nil {
+		t.Fatalf("first Retrieve: %v", err)
+	}
+	_, err := sdkRetrieve(t, sdkNoRetry)
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "ThrottlingException" || !strings.Contains(ae.ErrorMessage(), "per second") {
+		t.Errorf("second Retrieve: %v, want the agent's ThrottlingException", err)
 	}
 }
