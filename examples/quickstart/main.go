@@ -8,7 +8,8 @@
 // token file) and the application (a credentials.Provider in an
 // aws.Config). It shows who the pod is, that credentials are cached, and a
 // background refresh, with credentials that last 10 seconds instead of 6
-// hours. It prints no secret: key IDs are masked, and the program checks
+// hours, and an outage during the refresh that callers never notice. It
+// prints no secret: key IDs are masked, and the program checks
 // its own output before it exits.
 package main
 
@@ -93,7 +94,9 @@ func run(ctx context.Context, w io.Writer) error {
 
 	// The application: a client with the node's credentials, and a
 	// Provider that reads the token file on every refresh.
-	client := eksauth.NewFromConfig(srv.Config())
+	// One attempt per call, so that the outage injected below reaches the
+	// Provider at once; real programs keep the default retryer (3 attempts).
+	client := eksauth.NewFromConfig(srv.Config(), func(o *eksauth.Options) { o.RetryMaxAttempts = 1 })
 	provider := credentials.New(client, clusterName, credentials.TokenFile(tokenPath), func(o *credentials.Options) {
 		o.ExpiryWindow = expiryWindow
 		o.Logger = logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
@@ -135,11 +138,13 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	out.event("kubelet rotated the token file")
 
-	// Hold the next answer, so that the refresh visibly runs alongside callers.
-	srv.Inject(eksauthtest.Fault{Delay: refreshDelay})
+	// The first background attempt meets an outage; the retry is held for
+	// a while, so that the refresh visibly runs alongside callers.
+	srv.Inject(eksauthtest.Fault{Status: 503}, eksauthtest.Fault{Delay: refreshDelay})
 
 	out.line("")
-	out.line("Background refresh (the emulator holds it %s; Retrieve every %s meanwhile):", refreshDelay, pollEvery)
+	out.line("Background refresh (the emulator fails the first attempt with a 503 and holds the retry %s;", refreshDelay)
+	out.line("Retrieve is called every %s meanwhile):", pollEvery)
 	refreshed, calls, slowest, err := pollUntilNewKey(ctx, cfg.Credentials, first.AccessKeyID)
 	if err != nil {
 		return err

@@ -32,6 +32,8 @@ func TestRun(t *testing.T) {
 		"second Retrieve: same key ASIA…",
 		"kubelet rotated the token file",
 		"background refresh started",
+		"WARN credentials: cluster demo: background refresh failed (1 in a row), keeping the credentials valid until",
+		"ServiceUnavailableException",
 		"background refresh done",
 		"Retrieve returned a new key ASIA…",
 		"the refresh re-read the token file and sent the rotated token",
