@@ -17,16 +17,16 @@ import (
 // AWS_CONTAINER_CREDENTIALS_FULL_URI is http://169.254.170.23/v1/credentials.
 const credentialsPath = "/v1/credentials"
 
-// agentOptions configure an agent; the zero value of each limit means the
-// default that run's flags document.
+// agentOptions configure an agent; run fills them from its flags, whose
+// defaults it documents.
 type agentOptions struct {
 	cluster         string        // EKS cluster name; required
 	client          assumer       // EKS Auth; required
-	cacheSize       int           // most tokens cached
-	idleTTL         time.Duration // forget a token not asked for this long; < 0 never
+	cacheSize       int           // most tokens cached; at least 1
+	idleTTL         time.Duration // forget a token not asked for this long; <= 0 never
 	rate            float64       // requests per second per token; <= 0 unlimited
-	burst           int           // requests allowed at once per token
-	upstreamTimeout time.Duration // deadline of one EKS Auth call, retries included
+	burst           int           // requests allowed at once per token; at least 1
+	upstreamTimeout time.Duration // deadline of one EKS Auth call, retries included; <= 0 none (the provider's 1 minute)
 	maxInflight     int           // EKS Auth calls in flight at once; <= 0 unbounded
 
 	nodeName, instanceID, zone string // optional node identity for EKS Auth
