@@ -46,6 +46,7 @@ type Server struct {
 	now       func() time.Time
 	wallNow   func() time.Time // the SigV4 date check: SDK clients sign with the wall clock
 	node      aws.Credentials
+	wrap      func(http.Handler) http.Handler
 
 	listener net.Listener
 	http     *http.Server
@@ -123,6 +124,14 @@ func WithClock(now func() time.Time) Option { return func(s *Server) { s.now = n
 // set, must be sent as X-Amz-Security-Token.
 func WithNodeCredentials(c aws.Credentials) Option { return func(s *Server) { s.node = c } }
 
+// WithMiddleware wraps the server's handler, to add routes or logging
+// around the emulator (the standalone emulator adds a token-minting
+// route). The wrapper must pass through http.Flusher, which truncated
+// answers use.
+func WithMiddleware(wrap func(http.Handler) http.Handler) Option {
+	return func(s *Server) { s.wrap = wrap }
+}
+
 // WithListener serves on l instead of a new loopback listener, for a
 // fixed address. The Server closes l.
 func WithListener(l net.Listener) Option { return func(s *Server) { s.listener = l } }
@@ -176,7 +185,11 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.URL = "http://" + s.listener.Addr().String()
 	s.conns = make(map[net.Conn]http.ConnState)
-	s.http = &http.Server{Handler: s, ReadHeaderTimeout: time.Minute, ConnState: s.trackConn}
+	var h http.Handler = s
+	if s.wrap != nil {
+		h = s.wrap(s)
+	}
+	s.http = &http.Server{Handler: h, ReadHeaderTimeout: time.Minute, ConnState: s.trackConn}
 	s.client = &http.Client{Transport: &http.Transport{
 		Proxy:               nil, // loopback: never through HTTP_PROXY
 		MaxIdleConnsPerHost: 64,
@@ -254,24 +267,32 @@ func (s *Server) Config() aws.Config {
 	}
 }
 
-// Associate adds an association and returns its ID. An existing
-// association of the same service account is replaced (with a new ID).
-// It panics on an invalid cluster name, an empty namespace or service
-// account, or a role ARN that is not an IAM role ARN.
-func (s *Server) Associate(a Association) string {
+// Validate reports whether a can be associated: a valid cluster name, a
+// namespace, a service account and IAM role ARNs.
+func (a Association) Validate() error {
 	if !protocol.ValidClusterName(a.Cluster) {
-		panic(fmt.Sprintf("eksauthtest: Associate: invalid cluster name %q", a.Cluster))
+		return fmt.Errorf("eksauthtest: invalid cluster name %q", a.Cluster)
 	}
 	if a.Namespace == "" || a.ServiceAccount == "" {
-		panic("eksauthtest: Associate: namespace and service account are required")
+		return errors.New("eksauthtest: namespace and service account are required")
 	}
 	if _, err := roleName(a.RoleARN); err != nil {
-		panic("eksauthtest: Associate: RoleARN: " + err.Error())
+		return fmt.Errorf("eksauthtest: RoleARN: %w", err)
 	}
 	if a.TargetRoleARN != "" {
 		if _, err := roleName(a.TargetRoleARN); err != nil {
-			panic("eksauthtest: Associate: TargetRoleARN: " + err.Error())
+			return fmt.Errorf("eksauthtest: TargetRoleARN: %w", err)
 		}
+	}
+	return nil
+}
+
+// Associate adds an association and returns its ID. An existing
+// association of the same service account is replaced (with a new ID).
+// It panics if a.Validate fails.
+func (s *Server) Associate(a Association) string {
+	if err := a.Validate(); err != nil {
+		panic(err.Error())
 	}
 	a.ID = "a-" + randString(lowerAlnum, 17)
 	key := assocKey{a.Cluster, a.Namespace, a.ServiceAccount}

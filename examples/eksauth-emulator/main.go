@@ -1,0 +1,392 @@
+// Command eksauth-emulator serves the EKS Auth emulator of package
+// eksauthtest on a local port, for trying pod-identity code, an AWS SDK or
+// the AWS CLI without a cluster.
+//
+// # Usage
+//
+//	go run ./examples/eksauth-emulator \
+//		-associate prod/shop/cart=arn:aws:iam::111122223333:role/cart
+//
+// It prints the environment that points an SDK or the AWS CLI at it
+// (AWS_ENDPOINT_URL_EKS_AUTH, AWS_REGION and the node credentials it
+// accepts) and a service-account token for each association, then serves
+// until SIGINT or SIGTERM.
+//
+// Flags:
+//
+//	-addr host:port          listen address (default 127.0.0.1:8765; port 0 picks one)
+//	-region name             region to answer for (default us-west-2)
+//	-account id              account of ARNs (default 111122223333)
+//	-associate c/ns/sa=role[,targetRole]   an association; repeatable
+//	-config file.json        associations (and region, account) from a file
+//	-token-ttl duration      lifetime of printed and minted tokens (default 24h)
+//	-credential-lifetime d   lifetime of issued credentials (default: as EKS, 6h or 59m)
+//	-access-key-id, -secret-access-key, -session-token   fixed node credentials
+//	-env-file path           also write the export lines to path
+//	-quiet                   do not log requests to stderr
+//
+// The config file is JSON:
+//
+//	{"region": "us-west-2", "accountId": "111122223333",
+//	 "associations": [{"cluster": "prod", "namespace": "shop",
+//	   "serviceAccount": "cart", "roleArn": "arn:aws:iam::111122223333:role/cart",
+//	   "targetRoleArn": ""}]}
+//
+// # Minting tokens
+//
+// Besides the EKS Auth API, the server answers two unauthenticated helper
+// routes:
+//
+//	GET /emulator/token?cluster=prod&namespace=shop&serviceAccount=cart[&pod=name][&ttl=1h]
+//	GET /emulator/associations
+//
+// The first returns a fresh token as text, the second the associations as
+// JSON.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/podidentity/podidentity/eksauth/eksauthtest"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			os.Exit(0)
+		}
+		fmt.Fprintln(os.Stderr, "eksauth-emulator:", err)
+		os.Exit(2)
+	}
+}
+
+// settings are the parsed flags and config file.
+type settings struct {
+	addr         string
+	region       string
+	account      string
+	tokenTTL     time.Duration
+	lifetime     time.Duration
+	node         aws.Credentials
+	envFile      string
+	quiet        bool
+	associations []eksauthtest.Association
+}
+
+// configFile is the -config file's shape.
+type configFile struct {
+	Region       string `json:"region"`
+	AccountID    string `json:"accountId"`
+	Associations []struct {
+		Cluster        string `json:"cluster"`
+		Namespace      string `json:"namespace"`
+		ServiceAccount string `json:"serviceAccount"`
+		RoleARN        string `json:"roleArn"`
+		TargetRoleARN  string `json:"targetRoleArn"`
+	} `json:"associations"`
+}
+
+// associationFlags collects repeated -associate flags.
+type associationFlags []eksauthtest.Association
+
+func (a *associationFlags) String() string { return fmt.Sprint(len(*a), " associations") }
+
+func (a *associationFlags) Set(v string) error {
+	assoc, err := parseAssociation(v)
+	if err != nil {
+		return err
+	}
+	*a = append(*a, assoc)
+	return nil
+}
+
+// parseAssociation parses cluster/namespace/serviceaccount=roleARN[,targetRoleARN].
+func parseAssociation(v string) (eksauthtest.Association, error) {
+	var a eksauthtest.Association
+	who, roles, ok := strings.Cut(v, "=")
+	parts := strings.Split(who, "/")
+	if !ok || len(parts) != 3 {
+		return a, fmt.Errorf("association %q: want cluster/namespace/serviceaccount=roleARN[,targetRoleARN]", v)
+	}
+	a.Cluster, a.Namespace, a.ServiceAccount = parts[0], parts[1], parts[2]
+	a.RoleARN, a.TargetRoleARN, _ = strings.Cut(roles, ",")
+	if err := a.Validate(); err != nil {
+		return a, fmt.Errorf("association %q: %w", v, err)
+	}
+	return a, nil
+}
+
+func parseSettings(args []string, stderr io.Writer) (settings, error) {
+	var s settings
+	var assocs associationFlags
+	var configPath string
+	fs := flag.NewFlagSet("eksauth-emulator", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&s.addr, "addr", "127.0.0.1:8765", "listen `address`; port 0 picks a free port")
+	fs.StringVar(&s.region, "region", eksauthtest.DefaultRegion, "`region` to answer for")
+	fs.StringVar(&s.account, "account", eksauthtest.DefaultAccountID, "account `ID` of ARNs")
+	fs.Var(&assocs, "associate", "association `cluster/namespace/serviceaccount=roleARN[,targetRoleARN]`; repeatable")
+	fs.StringVar(&configPath, "config", "", "JSON `file` with associations (and region, accountId)")
+	fs.DurationVar(&s.tokenTTL, "token-ttl", eksauthtest.DefaultTokenLifetime, "lifetime of printed and minted tokens")
+	fs.DurationVar(&s.lifetime, "credential-lifetime", 0, "lifetime of issued credentials (0: as EKS, 6h or 59m with a target role)")
+	fs.StringVar(&s.node.AccessKeyID, "access-key-id", "", "fixed node access key ID (default: random)")
+	fs.StringVar(&s.node.SecretAccessKey, "secret-access-key", "", "fixed node secret access key")
+	fs.StringVar(&s.node.SessionToken, "session-token", "", "fixed node session token (optional)")
+	fs.StringVar(&s.envFile, "env-file", "", "also write the export lines to `path`")
+	fs.BoolVar(&s.quiet, "quiet", false, "do not log requests to stderr")
+	if err := fs.Parse(args); err != nil {
+		return s, err
+	}
+	if fs.NArg() > 0 {
+		return s, fmt.Errorf("unexpected arguments %q", fs.Args())
+	}
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+
+	if configPath != "" {
+		cfg, err := readConfig(configPath)
+		if err != nil {
+			return s, err
+		}
+		if cfg.Region != "" && !set["region"] {
+			s.region = cfg.Region
+		}
+		if cfg.AccountID != "" && !set["account"] {
+			s.account = cfg.AccountID
+		}
+		for i, a := range cfg.Associations {
+			assoc := eksauthtest.Association{Cluster: a.Cluster, Namespace: a.Namespace, ServiceAccount: a.ServiceAccount, RoleARN: a.RoleARN, TargetRoleARN: a.TargetRoleARN}
+			if err := assoc.Validate(); err != nil {
+				return s, fmt.Errorf("%s: association %d: %w", configPath, i+1, err)
+			}
+			s.associations = append(s.associations, assoc)
+		}
+	}
+	s.associations = append(s.associations, assocs...)
+
+	if (s.node.AccessKeyID == "") != (s.node.SecretAccessKey == "") {
+		return s, errors.New("-access-key-id and -secret-access-key go together")
+	}
+	if s.node.SessionToken != "" && s.node.AccessKeyID == "" {
+		return s, errors.New("-session-token needs -access-key-id and -secret-access-key")
+	}
+	if s.tokenTTL <= 0 {
+		return s, errors.New("-token-ttl must be positive")
+	}
+	if s.lifetime < 0 || s.lifetime > 0 && s.lifetime < time.Second {
+		return s, errors.New("-credential-lifetime must be at least 1s")
+	}
+	if !validRegion(s.region) {
+		return s, fmt.Errorf("invalid region %q", s.region)
+	}
+	return s, nil
+}
+
+func readConfig(path string) (configFile, error) {
+	var cfg configFile
+	f, err := os.Open(path)
+	if err != nil {
+		return cfg, err
+	}
+	defer f.Close()
+	dec := json.NewDecoder(io.LimitReader(f, 1<<20))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return cfg, fmt.Errorf("%s: %w", path, err)
+	}
+	return cfg, nil
+}
+
+func validRegion(r string) bool {
+	if r == "" || len(r) > 64 {
+		return false
+	}
+	return strings.Trim(r, "abcdefghijklmnopqrstuvwxyz0123456789-") == ""
+}
+
+// run serves the emulator until ctx is done. It writes the setup to
+// stdout and request logs to stderr.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	s, err := parseSettings(args, stderr)
+	if err != nil {
+		return err
+	}
+	l, err := net.Listen("tcp", s.addr)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	logger := log.New(stderr, "", log.LstdFlags)
+	var srv *eksauthtest.Server
+	opts := []eksauthtest.Option{
+		eksauthtest.WithListener(l),
+		eksauthtest.WithRegion(s.region),
+		eksauthtest.WithAccountID(s.account),
+		eksauthtest.WithMiddleware(func(api http.Handler) http.Handler {
+			return helperRoutes(func() *eksauthtest.Server { return srv }, s.tokenTTL, api, logger, s.quiet)
+		}),
+	}
+	if s.lifetime > 0 {
+		opts = append(opts, eksauthtest.WithCredentialLifetime(s.lifetime))
+	}
+	if s.node.AccessKeyID != "" {
+		opts = append(opts, eksauthtest.WithNodeCredentials(s.node))
+	}
+	srv = eksauthtest.NewServer(opts...)
+	defer srv.Close()
+
+	ids := make([]string, len(s.associations))
+	for i, a := range s.associations {
+		ids[i] = srv.Associate(a)
+	}
+	env := envLines(srv)
+	if s.envFile != "" {
+		if err := os.WriteFile(s.envFile, []byte(strings.Join(env, "\n")+"\n"), 0o600); err != nil {
+			return fmt.Errorf("write -env-file: %w", err)
+		}
+	}
+	printSetup(stdout, srv, s, env, ids)
+
+	<-ctx.Done()
+	fmt.Fprintln(stdout, "# shutting down")
+	return nil
+}
+
+// envLines are the export lines that point an SDK at srv.
+func envLines(srv *eksauthtest.Server) []string {
+	node := srv.NodeCredentials()
+	lines := []string{
+		"export AWS_REGION=" + srv.Region(),
+		"export AWS_ENDPOINT_URL_EKS_AUTH=" + srv.URL,
+		"export AWS_ACCESS_KEY_ID=" + node.AccessKeyID,
+		"export AWS_SECRET_ACCESS_KEY=" + node.SecretAccessKey,
+	}
+	if node.SessionToken != "" {
+		lines = append(lines, "export AWS_SESSION_TOKEN="+node.SessionToken)
+	} else {
+		lines = append(lines, "unset AWS_SESSION_TOKEN")
+	}
+	return lines
+}
+
+func printSetup(w io.Writer, srv *eksauthtest.Server, s settings, env []string, ids []string) {
+	fmt.Fprintf(w, "# EKS Auth emulator on %s (region %s, account %s)\n", srv.URL, srv.Region(), s.account)
+	fmt.Fprintln(w, "# Point an AWS SDK or the AWS CLI at it:")
+	for _, line := range env {
+		fmt.Fprintln(w, line)
+	}
+	if len(s.associations) == 0 {
+		fmt.Fprintln(w, "# No associations: every exchange answers ResourceNotFoundException. Add -associate cluster/namespace/serviceaccount=roleARN.")
+	}
+	for i, a := range s.associations {
+		role := a.RoleARN
+		if a.TargetRoleARN != "" {
+			role += " then " + a.TargetRoleARN
+		}
+		fmt.Fprintf(w, "\n# %s/%s/%s -> %s (%s); a token valid for %v:\n", a.Cluster, a.Namespace, a.ServiceAccount, role, ids[i], s.tokenTTL)
+		fmt.Fprintln(w, srv.Token(eksauthtest.Pod{Cluster: a.Cluster, Namespace: a.Namespace, ServiceAccount: a.ServiceAccount, Name: a.ServiceAccount + "-0"}, s.tokenTTL))
+		mint := fmt.Sprintf("%s/emulator/token?cluster=%s&namespace=%s&serviceAccount=%s", srv.URL, a.Cluster, queryEscape(a.Namespace), queryEscape(a.ServiceAccount))
+		fmt.Fprintf(w, "# another: curl -s '%s'\n", mint)
+		fmt.Fprintf(w, "# try it:  aws eks-auth assume-role-for-pod-identity --cluster-name %s --token \"$(curl -s '%s')\"\n", a.Cluster, mint)
+	}
+	fmt.Fprintln(w, "\n# Serving until SIGINT or SIGTERM.")
+}
+
+func queryEscape(s string) string {
+	return strings.NewReplacer("%", "%25", "&", "%26", "=", "%3D", "#", "%23", "+", "%2B", " ", "%20", "'", "%27").Replace(s)
+}
+
+// helperRoutes serves the /emulator/ routes and logs API requests; srv is
+// read lazily because the handler is built before the Server exists.
+func helperRoutes(srv func() *eksauthtest.Server, ttl time.Duration, api http.Handler, logger *log.Logger, quiet bool) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /emulator/token", func(w http.ResponseWriter, r *http.Request) {
+		mintToken(w, r, srv(), ttl)
+	})
+	mux.HandleFunc("GET /emulator/associations", func(w http.ResponseWriter, r *http.Request) {
+		list := srv().Associations()
+		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(list)
+	})
+	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if quiet {
+			api.ServeHTTP(w, r)
+			return
+		}
+		rec := &statusWriter{ResponseWriter: w}
+		defer func() {
+			// Logs method, path and status only: never headers or the body,
+			// which hold the signature and the token.
+			logger.Printf("%s %s -> %d", r.Method, r.URL.Path, rec.status)
+		}()
+		api.ServeHTTP(rec, r)
+	}))
+	return mux
+}
+
+func mintToken(w http.ResponseWriter, r *http.Request, srv *eksauthtest.Server, ttl time.Duration) {
+	q := r.URL.Query()
+	pod := eksauthtest.Pod{Cluster: q.Get("cluster"), Namespace: q.Get("namespace"), ServiceAccount: q.Get("serviceAccount"), Name: q.Get("pod")}
+	if v := q.Get("ttl"); v != "" {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			http.Error(w, "ttl must be a positive Go duration such as 1h", http.StatusBadRequest)
+			return
+		}
+		ttl = d
+	}
+	// Validate with the association rules (the role is not needed here).
+	check := eksauthtest.Association{Cluster: pod.Cluster, Namespace: pod.Namespace, ServiceAccount: pod.ServiceAccount, RoleARN: "arn:aws:iam::111122223333:role/x"}
+	if err := check.Validate(); err != nil {
+		http.Error(w, "want cluster, namespace and serviceAccount query parameters: "+err.Error(), http.StatusBadRequest)
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	fmt.Fprintln(w, srv.Token(pod, ttl))
+}
+
+// statusWriter records the status for the log; it passes Flush through,
+// which the emulator's truncated answers need.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
