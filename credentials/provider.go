@@ -286,6 +286,9 @@ func (p *Provider) wait(ctx context.Context) (aws.Credentials, error) {
 	if p.bad != nil {
 		return aws.Credentials{}, p.bad
 	}
+	if p.now == nil {
+		return aws.Credentials{}, errors.New("credentials: Provider not made by New")
+	}
 	if err := ctx.Err(); err != nil {
 		return aws.Credentials{}, fmt.Errorf("credentials: retrieve: %w", &aws.RequestCanceledError{Err: err})
 	}

@@ -728,6 +728,12 @@ func TestBadArgumentsFailRetrieve(t *testing.T) {
 		"cluster too long":  {api, strings.Repeat("a", 101), staticToken(), "invalid cluster name"},
 		"leading separator": {api, "-a", staticToken(), "invalid cluster name"},
 	}
+	t.Run("zero Provider", func(t *testing.T) {
+		var p credentials.Provider
+		if _, err := p.Retrieve(context.Background()); err == nil || !strings.Contains(err.Error(), "not made by New") {
+			t.Errorf("Retrieve on a zero Provider = %v, want an error saying it was not made by New", err)
+		}
+	})
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			p := credentials.New(tc.client, tc.cluster, tc.token)
