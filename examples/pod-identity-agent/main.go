@@ -16,6 +16,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/smithy-go/logging"
 	"github.com/podidentity/podidentity/eksauth"
@@ -219,7 +220,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if f.idleTTL > 0 {
 		go a.sweep(serveCtx, min(f.idleTTL/2, time.Minute))
 	}
-	log.Info("agent started", "cluster", f.cluster, "region", client.Options().Region, "endpoint", f.endpoint,
+	log.Info("agent started", "cluster", f.cluster, "region", client.Options().Region, "endpoint", aws.ToString(client.Options().BaseEndpoint),
 		"cache_size", f.cacheSize, "idle_ttl", f.idleTTL, "rate", f.rate, "burst", f.burst)
 
 	var serveErr error
@@ -240,16 +241,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 // smithyLogger sends the credentials provider's lines (which never carry a
-// secret) to slog.
+// secret) to slog at debug level: the gate (upstream.go) already logs each
+// call and its outcome, and these add the provider's refresh decisions.
 func smithyLogger(log *slog.Logger) logging.Logger {
-	return logging.LoggerFunc(func(c logging.Classification, format string, v ...any) {
-		level := slog.LevelInfo
-		switch c {
-		case logging.Debug:
-			level = slog.LevelDebug
-		case logging.Warn:
-			level = slog.LevelWarn
-		}
-		log.Log(context.Background(), level, fmt.Sprintf(format, v...))
+	return logging.LoggerFunc(func(_ logging.Classification, format string, v ...any) {
+		log.Debug(fmt.Sprintf(format, v...))
 	})
 }
