@@ -68,7 +68,15 @@ func TestEndpoints(t *testing.T) {
 		"fips cn": {region: "cn-northwest-1", fips: true, want: sent{"https://eks-auth-fips.cn-northwest-1.api.amazonwebservices.com.cn" + path, "cn-northwest-1"}},
 		"fips gov": {region: "us-gov-east-1-fips", want: sent{"https://eks-auth-fips.us-gov-east-1.api.aws" + path, "us-gov-east-1"},
 			officialSigning: "us-gov-east-1-fips"},
-		"fips iso-b":    {region: "us-isob-east-1", fips: true, want: sent{"https://eks-auth-fips.us-isob-east-1.api.aws.scloud" + path, "us-isob-east-1"}},
+		"fips iso-b":         {region: "us-isob-east-1", fips: true, want: sent{"https://eks-auth-fips.us-isob-east-1.api.aws.scloud" + path, "us-isob-east-1"}},
+		"aws-global":         {region: "aws-global", want: sent{"https://eks-auth.aws-global.api.aws" + path, "aws-global"}},
+		"aws-cn-global":      {region: "aws-cn-global", want: sent{"https://eks-auth.aws-cn-global.api.amazonwebservices.com.cn" + path, "aws-cn-global"}},
+		"fips unknown":       {region: "fips-mars-west-1", want: sent{"https://eks-auth-fips.mars-west-1.api.aws" + path, "mars-west-1"}, officialSigning: "fips-mars-west-1"},
+		"region with a port": {region: "us-west-2:8080", wantErr: "operation error EKS Auth: AssumeRoleForPodIdentity, failed to"},
+		// The official client builds https://eks-auth.us-west-2/evil.api.aws
+		// and sends to host eks-auth.us-west-2: ours refuses the region.
+		"region with a slash": {region: "us-west-2/evil", wantErr: "invalid input region",
+			official: &sent{"https://eks-auth.us-west-2/evil.api.aws" + path, ""}},
 		"base endpoint": {region: "us-west-2", base: "http://127.0.0.1:8080", want: sent{"http://127.0.0.1:8080" + path, "us-west-2"}},
 		"base with path": {region: "eu-west-1", base: "https://proxy.example.com/eks-auth",
 			want: sent{"https://proxy.example.com/eks-auth" + path, "eu-west-1"}},
