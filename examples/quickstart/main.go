@@ -92,10 +92,10 @@ func run(ctx context.Context, w io.Writer) error {
 	}
 	out.event("kubelet wrote the pod's token to %s", tokenPath)
 
-	// The application: a client with the node's credentials, and a
-	// Provider that reads the token file on every refresh.
-	// One attempt per call, so that the outage injected below reaches the
-	// Provider at once; real programs keep the default retryer (3 attempts).
+	// The application: a client signing with the node's credentials, and a
+	// Provider that reads the token file on every refresh. The client makes
+	// one attempt per call so that the outage injected below reaches the
+	// Provider at once; real programs keep the default of 3 attempts.
 	client := eksauth.NewFromConfig(srv.Config(), func(o *eksauth.Options) { o.RetryMaxAttempts = 1 })
 	provider := credentials.New(client, clusterName, credentials.TokenFile(tokenPath), func(o *credentials.Options) {
 		o.ExpiryWindow = expiryWindow
