@@ -72,5 +72,24 @@
 // [Server.Inject] queues [Fault] values, consumed one per request: throttling,
 // server errors, delays, dropped connections and truncated bodies, to test
 // retries and refreshes against a real server. [Server.Requests] returns
-// what the server received and what it answered.
+// what the server received and what it answered; a request appears as soon
+// as it arrives, so a test can wait for it while a Delay holds it.
+//
+// # Clocks
+//
+// [WithClock] moves the clock of tokens and credential expirations, so that
+// expiry can be tested without waiting. The SigV4 date check keeps the wall
+// clock, because SDK clients sign with it.
+//
+// # Limits
+//
+// Only header-signed SigV4 (AWS4-HMAC-SHA256) is accepted: no presigned
+// query strings, no SigV4a. The signature is recomputed with the SDK's
+// signer, which never signs User-Agent, Expect, Transfer-Encoding,
+// X-Amzn-Trace-Id or Authorization, so a request from another signer that
+// signed one of those fails to verify. State lives in memory and ends with
+// Close.
+//
+// The standalone program examples/eksauth-emulator serves this emulator on
+// a local port for SDKs in any language and the AWS CLI.
 package eksauthtest

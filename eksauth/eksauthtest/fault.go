@@ -36,7 +36,8 @@ type Fault struct {
 }
 
 // Request is a request the server received, as [Server.Requests] returns
-// it. Body holds the token: keep it out of logs.
+// it. Body holds the token and Header the signature and session token:
+// keep them out of logs.
 type Request struct {
 	Time      time.Time // when it arrived, by the wall clock
 	Method    string

@@ -195,3 +195,28 @@ func TestConcurrentUse(t *testing.T) {
 		t.Errorf("recorded %d requests, want 40", n)
 	}
 }
+
+func TestWithMiddleware(t *testing.T) {
+	srv := newTestServer(t, eksauthtest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if r.URL.Path == "/health" {
+				fmt.Fprint(w, "ok")
+				return
+			}
+			w.Header().Set("X-Wrapped", "yes")
+			next.ServeHTTP(w, r)
+		})
+	}))
+	resp, err := srv.Client().Get(srv.URL + "/health")
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Errorf("/health: status %d", resp.StatusCode)
+	}
+	res := send(t, srv, rawRequest{token: srv.Token(testPod, time.Hour)})
+	if res.status != http.StatusOK || res.header.Get("X-Wrapped") != "yes" {
+		t.Errorf("through the middleware: status %d, X-Wrapped %q", res.status, res.header.Get("X-Wrapped"))
+	}
+}

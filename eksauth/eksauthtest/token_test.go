@@ -248,6 +248,9 @@ func TestAssociatePanicsOnBadInput(t *testing.T) {
 	}
 	for name, a := range tests {
 		t.Run(name, func(t *testing.T) {
+			if err := a.Validate(); err == nil {
+				t.Errorf("Validate(%+v) = nil, want an error", a)
+			}
 			defer func() {
 				if recover() == nil {
 					t.Errorf("Associate(%+v) did not panic", a)
