@@ -461,3 +461,24 @@ func FuzzCredentialsHandler(f *testing.F) {
 		}
 	})
 }
+
+func TestSweeperForgetsIdlePods(t *testing.T) {
+	ta := newTestAgent(t, func(o *agentOptions) { o.idleTTL = time.Minute })
+	now := ta.clock.Now()
+	ta.get(t, credentialsPath, fakeToken(t, "uid-1", now, now.Add(time.Hour), "sig"))
+	ta.clock.Add(2 * time.Minute)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { ta.sweep(ctx, time.Millisecond); close(done) }()
+	for {
+		if entries, _ := ta.cache.stats(); entries == 0 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	<-done // sweep returns when its context ends
+	if !strings.Contains(ta.logs.String(), "forgot idle tokens") {
+		t.Errorf("no log line for the sweep:\n%s", ta.logs)
+	}
+}
