@@ -12,6 +12,7 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
+	"github.com/aws/smithy-go/logging"
 	"github.com/podidentity/podidentity/eksauth"
 )
 
@@ -164,7 +165,13 @@ func (c *command) print(v any) error {
 // call loads the configuration and credentials and sends the request.
 func (c *command) call(ps params) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
 	s := c.s
-	loadOpts := []func(*config.LoadOptions) error{config.WithRegion(s.region)}
+	// The SDK's own warnings (IMDS fallbacks, say) go to the --debug trace,
+	// never to a user's stderr.
+	var sdkLogger logging.Logger = logging.Nop{}
+	if c.dbg != nil {
+		sdkLogger = clientLogger{c.dbg}
+	}
+	loadOpts := []func(*config.LoadOptions) error{config.WithRegion(s.region), config.WithLogger(sdkLogger)}
 	if s.profile != "default" {
 		// Only a profile asked for must exist.
 		loadOpts = append(loadOpts, config.WithSharedConfigProfile(s.profile))

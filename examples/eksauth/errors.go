@@ -91,7 +91,7 @@ func operationError(err error, endpoint string) error {
 	}
 	var pe *smithy.InvalidParamsError
 	if errors.As(err, &pe) {
-		return validationErr([]string{strings.TrimSpace(pe.Error())})
+		return validationErr(paramProblems(pe))
 	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
@@ -138,4 +138,33 @@ func rootCause(err error) error {
 		}
 		err = u
 	}
+}
+
+// paramProblems rewords the client's validation errors, one a line, in
+// botocore's style and with the API's member names: the client checks the
+// cluster name and token patterns, which botocore leaves to the service.
+func paramProblems(pe *smithy.InvalidParamsError) []string {
+	var out []string
+	for _, line := range strings.Split(pe.Error(), "\n") {
+		line, ok := strings.CutPrefix(strings.TrimSpace(line), "- ")
+		if !ok {
+			continue
+		}
+		line = strings.TrimSuffix(line, ".")
+		i := strings.LastIndex(line, ", ")
+		if i < 0 {
+			out = append(out, line)
+			continue
+		}
+		msg, path := line[:i], line[i+2:]
+		field := path[strings.LastIndex(path, ".")+1:]
+		if field != "" {
+			field = strings.ToLower(field[:1]) + field[1:]
+		}
+		out = append(out, fmt.Sprintf("Invalid value for parameter %s: %s", field, msg))
+	}
+	if len(out) == 0 {
+		out = append(out, strings.TrimSpace(pe.Error()))
+	}
+	return out
 }
