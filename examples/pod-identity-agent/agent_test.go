@@ -482,3 +482,47 @@ func TestSweeperForgetsIdlePods(t *testing.T) {
 		t.Errorf("no log line for the sweep:\n%s", ta.logs)
 	}
 }
+
+func TestMaxInflightBoundsUpstreamCalls(t *testing.T) {
+	ta := newTestAgent(t, func(o *agentOptions) { o.maxInflight = 2 })
+	var (
+		mu            sync.Mutex
+		inflight, top int
+	)
+	release := make(chan struct{})
+	ta.fake.answer = func(context.Context, string) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
+		mu.Lock()
+		inflight++
+		top = max(top, inflight)
+		mu.Unlock()
+		<-release
+		mu.Lock()
+		inflight--
+		mu.Unlock()
+		return fakeOutput(0, time.Now().Add(6*time.Hour)), nil
+	}
+	now := ta.clock.Now()
+	var wg sync.WaitGroup
+	for i := range 6 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if r := ta.get(t, credentialsPath, fakeToken(t, fmt.Sprint("uid-", i), now, now.Add(time.Hour), "s")); r.status != 200 {
+				t.Errorf("pod %d: %d", i, r.status)
+			}
+		}()
+	}
+	// Wait until two calls are in, give the others time to (wrongly) join.
+	for len(ta.fake.calls()) < 2 {
+		time.Sleep(time.Millisecond)
+	}
+	time.Sleep(20 * time.Millisecond)
+	if got := len(ta.fake.calls()); got != 2 {
+		t.Errorf("%d calls started with 2 slots", got)
+	}
+	close(release)
+	wg.Wait()
+	if top != 2 || len(ta.fake.calls()) != 6 {
+		t.Errorf("at most %d calls at once of %d, want 2 of 6", top, len(ta.fake.calls()))
+	}
+}
