@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/podidentity/podidentity/eksauth/eksauthtest"
 )
 
@@ -129,10 +130,11 @@ func TestConfig(t *testing.T) {
 
 func TestNewServerPanicsOnBadOptions(t *testing.T) {
 	tests := map[string]eksauthtest.Option{
-		"empty region":      eksauthtest.WithRegion(""),
-		"region with slash": eksauthtest.WithRegion("us-west-2/x"),
-		"negative lifetime": eksauthtest.WithCredentialLifetime(-time.Hour),
-		"tiny lifetime":     eksauthtest.WithCredentialLifetime(time.Millisecond),
+		"empty region":       eksauthtest.WithRegion(""),
+		"region with slash":  eksauthtest.WithRegion("us-west-2/x"),
+		"negative lifetime":  eksauthtest.WithCredentialLifetime(-time.Hour),
+		"tiny lifetime":      eksauthtest.WithCredentialLifetime(time.Millisecond),
+		"key without secret": eksauthtest.WithNodeCredentials(aws.Credentials{AccessKeyID: "AKIAEXAMPLE"}),
 	}
 	for name, opt := range tests {
 		t.Run(name, func(t *testing.T) {

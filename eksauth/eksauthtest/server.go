@@ -138,8 +138,8 @@ func WithListener(l net.Listener) Option { return func(s *Server) { s.listener =
 
 // NewServer starts an emulator on a loopback port, like
 // httptest.NewServer. Call Close when done. It panics if it cannot listen
-// or an option is invalid (a region that is not a region name, a
-// non-positive lifetime).
+// or an option is invalid (a region that is not a region name, a negative
+// or sub-second lifetime, node credentials without a secret).
 func NewServer(opts ...Option) *Server {
 	s := &Server{
 		region:   DefaultRegion,
@@ -164,7 +164,10 @@ func NewServer(opts ...Option) *Server {
 	if s.now == nil {
 		s.now = time.Now
 	}
-	if s.node.AccessKeyID == "" || s.node.SecretAccessKey == "" {
+	if (s.node.AccessKeyID == "") != (s.node.SecretAccessKey == "") {
+		panic("eksauthtest: WithNodeCredentials needs both an access key ID and a secret access key")
+	}
+	if s.node.AccessKeyID == "" {
 		s.node = aws.Credentials{
 			AccessKeyID:     "ASIA" + randString(upperAlnum, 16),
 			SecretAccessKey: randString(secretChars, 40),

@@ -1,0 +1,45 @@
+// Command eksauth-emulator serves the EKS Auth emulator of package
+// eksauthtest on a local port, for trying pod-identity code, an AWS SDK or
+// the AWS CLI without a cluster.
+//
+// # Usage
+//
+//	go run ./examples/eksauth-emulator \
+//		-associate prod/shop/cart=arn:aws:iam::111122223333:role/cart
+//
+// It prints the environment that points an SDK or the AWS CLI at it
+// (AWS_ENDPOINT_URL_EKS_AUTH, AWS_REGION and the node credentials it
+// accepts) and a service-account token for each association, then serves
+// until SIGINT or SIGTERM.
+//
+// Flags:
+//
+//	-addr host:port          listen address (default 127.0.0.1:8765; port 0 picks one)
+//	-region name             region to answer for (default us-west-2)
+//	-account id              account of ARNs (default 111122223333)
+//	-associate c/ns/sa=role[,targetRole]   an association; repeatable
+//	-config file.json        associations (and region, account) from a file
+//	-token-ttl duration      lifetime of printed and minted tokens (default 24h)
+//	-credential-lifetime d   lifetime of issued credentials (default: as EKS, 6h or 59m)
+//	-access-key-id, -secret-access-key, -session-token   fixed node credentials
+//	-env-file path           also write the export lines to path
+//	-quiet                   do not log requests to stderr
+//
+// The config file is JSON:
+//
+//	{"region": "us-west-2", "accountId": "111122223333",
+//	 "associations": [{"cluster": "prod", "namespace": "shop",
+//	   "serviceAccount": "cart", "roleArn": "arn:aws:iam::111122223333:role/cart",
+//	   "targetRoleArn": ""}]}
+//
+// # Minting tokens
+//
+// Besides the EKS Auth API, the server answers two unauthenticated helper
+// routes:
+//
+//	GET /emulator/token?cluster=prod&namespace=shop&serviceAccount=cart[&pod=name][&ttl=1h]
+//	GET /emulator/associations
+//
+// The first returns a fresh token as text, the second the associations as
+// JSON.
+package main
