@@ -22,7 +22,7 @@ func TestSuccessAgainstEmulator(t *testing.T) {
 				t.Fatalf("exit %d, stderr:\n%s", r.code, r.stderr)
 			}
 			var got struct {
-				Subject struct{ Namespace, ServiceAccount string }
+				Subject     struct{ Namespace, ServiceAccount string }
 				Audience    string
 				Credentials struct {
 					AccessKeyID string `json:"accessKeyId"`
