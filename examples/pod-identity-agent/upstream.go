@@ -45,7 +45,8 @@ type podClient struct {
 func (p podClient) AssumeRoleForPodIdentity(ctx context.Context, in *eksauth.AssumeRoleForPodIdentityInput, optFns ...func(*eksauth.Options)) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
 	u := p.u
 	// The provider runs a shared fetch without the caller's cancellation;
-	// this deadline is what stops it.
+	// this deadline (also the provider's Timeout) bounds it, the wait for a
+	// slot included.
 	if u.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, u.timeout)
