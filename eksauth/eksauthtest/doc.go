@@ -83,8 +83,9 @@
 //
 // # Limits
 //
-// Only header-signed SigV4 (AWS4-HMAC-SHA256) is accepted: no presigned
-// query strings, no SigV4a. The signature is recomputed with the SDK's
+// Only header-signed SigV4 (AWS4-HMAC-SHA256) with a signed X-Amz-Date is
+// accepted: no presigned query strings, no SigV4a, no Date header in place
+// of X-Amz-Date. The signature is recomputed with the SDK's
 // signer, which never signs User-Agent, Expect, Transfer-Encoding,
 // X-Amzn-Trace-Id or Authorization, so a request from another signer that
 // signed one of those fails to verify. State lives in memory and ends with

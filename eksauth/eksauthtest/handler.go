@@ -15,6 +15,8 @@ import (
 	"github.com/podidentity/podidentity/internal/protocol"
 )
 
+var _ http.Handler = (*Server)(nil)
+
 // maxBodyBytes caps a request body; a token is at most a few kilobytes.
 const maxBodyBytes = 1 << 20
 

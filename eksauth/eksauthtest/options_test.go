@@ -149,6 +149,17 @@ func TestNewServerPanicsOnBadOptions(t *testing.T) {
 	}
 }
 
+func TestWithListenerOnAllInterfaces(t *testing.T) {
+	l, err := net.Listen("tcp4", "0.0.0.0:0")
+	if err != nil {
+		t.Skipf("cannot listen on 0.0.0.0: %v", err)
+	}
+	srv := newTestServer(t, eksauthtest.WithListener(l))
+	if want := "http://127.0.0.1:" + strconv.Itoa(l.Addr().(*net.TCPAddr).Port); srv.URL != want {
+		t.Errorf("URL = %q, want %q", srv.URL, want)
+	}
+}
+
 func TestWithListener(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

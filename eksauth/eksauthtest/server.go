@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -186,7 +187,7 @@ func NewServer(opts ...Option) *Server {
 		}
 		s.listener = l
 	}
-	s.URL = "http://" + s.listener.Addr().String()
+	s.URL = "http://" + dialAddr(s.listener.Addr())
 	s.conns = make(map[net.Conn]http.ConnState)
 	var h http.Handler = s
 	if s.wrap != nil {
@@ -443,6 +444,16 @@ func roleName(arn string) (string, error) {
 		return "", errors.New("not an IAM role ARN: " + arn)
 	}
 	return name, nil
+}
+
+// dialAddr returns an address clients can dial for a listener's address:
+// a listener on all interfaces (0.0.0.0, ::) is reached on loopback.
+func dialAddr(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }
 
 func validRegion(r string) bool {
