@@ -3,7 +3,6 @@ package eksauth
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -18,6 +17,7 @@ import (
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/podidentity/podidentity/eksauth/types"
+	"github.com/podidentity/podidentity/internal/jsonscan"
 	"github.com/podidentity/podidentity/internal/protocol"
 	"github.com/podidentity/podidentity/internal/redact"
 )
@@ -78,98 +78,275 @@ func requestIDOf(h http.Header) string {
 	return ""
 }
 
-// wireOutput is the success body. The shapes of package types decode
-// directly (their field names match the JSON names); the credentials need
-// their own shape for the epoch-seconds expiration.
-type wireOutput struct {
-	AssumedRoleUser        *types.AssumedRoleUser        `json:"assumedRoleUser"`
-	Audience               *string                       `json:"audience"`
-	Credentials            *wireCredentials              `json:"credentials"`
-	PodIdentityAssociation *types.PodIdentityAssociation `json:"podIdentityAssociation"`
-	Subject                *types.Subject                `json:"subject"`
-}
-
-type wireCredentials struct {
-	AccessKeyId     *string      `json:"accessKeyId"`
-	Expiration      epochSeconds `json:"expiration"`
-	SecretAccessKey *string      `json:"secretAccessKey"`
-	SessionToken    *string      `json:"sessionToken"`
-}
-
-// decodeSuccess decodes a 2xx body. Like the official client it reads the
-// first JSON value and ignores what follows; unlike it, it refuses an answer
-// without complete credentials. Errors never quote the body.
+// decodeSuccess decodes a 2xx body with the official client's rules: the
+// first JSON value is read and what follows ignored; member names match
+// exactly; the last of duplicate members wins; null means absent; a member
+// of the wrong type is an error. Unlike the official client, an answer
+// without complete credentials is an error too. Errors never quote the
+// credentials.
 func decodeSuccess(body []byte) (*AssumeRoleForPodIdentityOutput, error) {
-	var w wireOutput
-	if err := json.Unmarshal(body, &w); err != nil {
-		// Slow path, for fidelity: json.Unmarshal refuses data after the
-		// first value, which the official client's json.Decoder ignores.
-		w = wireOutput{}
-		if err := json.NewDecoder(bytes.NewReader(body)).Decode(&w); err != nil && err != io.EOF {
-			return nil, &smithy.DeserializationError{Err: fmt.Errorf("failed to decode response body, %w", err)}
+	doc, err := jsonscan.First(body)
+	if err == jsonscan.ErrEmpty {
+		return nil, incomplete([]string{"credentials"})
+	}
+	if err != nil {
+		return nil, &smithy.DeserializationError{Err: fmt.Errorf("failed to decode response body, %w", err)}
+	}
+	if doc.Kind == jsonscan.Null {
+		return nil, incomplete([]string{"credentials"})
+	}
+	s := new(successShape)
+	if err := s.read(doc); err != nil {
+		return nil, &smithy.DeserializationError{Err: fmt.Errorf("failed to decode response body with invalid JSON, %w", err)}
+	}
+	if missing := s.missing(); missing != nil {
+		return nil, incomplete(missing)
+	}
+	return &s.out, nil
+}
+
+func incomplete(missing []string) error {
+	return &smithy.DeserializationError{Err: fmt.Errorf("incomplete credentials in response: missing %s", strings.Join(missing, ", "))}
+}
+
+// successShape holds a decoded answer in one allocation: the output and
+// everything its pointers point to.
+type successShape struct {
+	out     AssumeRoleForPodIdentityOutput
+	user    types.AssumedRoleUser
+	creds   types.Credentials
+	assoc   types.PodIdentityAssociation
+	subject types.Subject
+
+	expiration time.Time
+	strs       [10]string // the string members, in the order of read
+	n          int        // strings used
+}
+
+// read fills s from the top-level object doc.
+func (s *successShape) read(doc jsonscan.Value) error {
+	if doc.Kind != jsonscan.Object {
+		return unexpectedType(doc)
+	}
+	// The last duplicate wins: collect the members first.
+	var audience, user, creds, assoc, subject jsonscan.Value
+	jsonscan.Members(doc, func(name []byte, v jsonscan.Value) {
+		switch string(name) {
+		case "assumedRoleUser":
+			user = v
+		case "audience":
+			audience = v
+		case "credentials":
+			creds = v
+		case "podIdentityAssociation":
+			assoc = v
+		case "subject":
+			subject = v
+		}
+	})
+	var err error
+	if s.out.Audience, err = s.str(audience); err != nil {
+		return err
+	}
+	if present(user) {
+		if s.out.AssumedRoleUser, err = s.readAssumedRoleUser(user); err != nil {
+			return err
 		}
 	}
-	out := &AssumeRoleForPodIdentityOutput{
-		AssumedRoleUser:        w.AssumedRoleUser,
-		Audience:               w.Audience,
-		PodIdentityAssociation: w.PodIdentityAssociation,
-		Subject:                w.Subject,
+	if present(creds) {
+		if s.out.Credentials, err = s.readCredentials(creds); err != nil {
+			return err
+		}
+	}
+	if present(assoc) {
+		if s.out.PodIdentityAssociation, err = s.readAssociation(assoc); err != nil {
+			return err
+		}
+	}
+	if present(subject) {
+		if s.out.Subject, err = s.readSubject(subject); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// present reports whether a member was sent and is not null.
+func present(v jsonscan.Value) bool { return v.Kind != 0 && v.Kind != jsonscan.Null }
+
+func (s *successShape) readAssumedRoleUser(v jsonscan.Value) (*types.AssumedRoleUser, error) {
+	if v.Kind != jsonscan.Object {
+		return nil, unexpectedType(v)
+	}
+	var arn, id jsonscan.Value
+	jsonscan.Members(v, func(name []byte, v jsonscan.Value) {
+		switch string(name) {
+		case "arn":
+			arn = v
+		case "assumeRoleId":
+			id = v
+		}
+	})
+	var err error
+	if s.user.Arn, err = s.str(arn); err != nil {
+		return nil, err
+	}
+	if s.user.AssumeRoleId, err = s.str(id); err != nil {
+		return nil, err
+	}
+	return &s.user, nil
+}
+
+func (s *successShape) readCredentials(v jsonscan.Value) (*types.Credentials, error) {
+	if v.Kind != jsonscan.Object {
+		return nil, unexpectedType(v)
+	}
+	var key, secret, session, expiration jsonscan.Value
+	jsonscan.Members(v, func(name []byte, v jsonscan.Value) {
+		switch string(name) {
+		case "accessKeyId":
+			key = v
+		case "secretAccessKey":
+			secret = v
+		case "sessionToken":
+			session = v
+		case "expiration":
+			expiration = v
+		}
+	})
+	var err error
+	if s.creds.AccessKeyId, err = s.str(key); err != nil {
+		return nil, err
+	}
+	if s.creds.SecretAccessKey, err = s.str(secret); err != nil {
+		return nil, err
+	}
+	if s.creds.SessionToken, err = s.str(session); err != nil {
+		return nil, err
+	}
+	if present(expiration) {
+		if expiration.Kind != jsonscan.Number {
+			return nil, fmt.Errorf("expected Timestamp to be a JSON Number, got %s instead", goType(expiration))
+		}
+		f, err := strconv.ParseFloat(string(expiration.Raw), 64)
+		if err != nil {
+			return nil, err
+		}
+		s.expiration = parseEpochSeconds(f)
+		s.creds.Expiration = &s.expiration
+	}
+	return &s.creds, nil
+}
+
+func (s *successShape) readAssociation(v jsonscan.Value) (*types.PodIdentityAssociation, error) {
+	if v.Kind != jsonscan.Object {
+		return nil, unexpectedType(v)
+	}
+	var arn, id jsonscan.Value
+	jsonscan.Members(v, func(name []byte, v jsonscan.Value) {
+		switch string(name) {
+		case "associationArn":
+			arn = v
+		case "associationId":
+			id = v
+		}
+	})
+	var err error
+	if s.assoc.AssociationArn, err = s.str(arn); err != nil {
+		return nil, err
+	}
+	if s.assoc.AssociationId, err = s.str(id); err != nil {
+		return nil, err
+	}
+	return &s.assoc, nil
+}
+
+func (s *successShape) readSubject(v jsonscan.Value) (*types.Subject, error) {
+	if v.Kind != jsonscan.Object {
+		return nil, unexpectedType(v)
+	}
+	var ns, sa jsonscan.Value
+	jsonscan.Members(v, func(name []byte, v jsonscan.Value) {
+		switch string(name) {
+		case "namespace":
+			ns = v
+		case "serviceAccount":
+			sa = v
+		}
+	})
+	var err error
+	if s.subject.Namespace, err = s.str(ns); err != nil {
+		return nil, err
+	}
+	if s.subject.ServiceAccount, err = s.str(sa); err != nil {
+		return nil, err
+	}
+	return &s.subject, nil
+}
+
+// str returns a string member, stored in s, or nil if absent or null.
+func (s *successShape) str(v jsonscan.Value) (*string, error) {
+	if !present(v) {
+		return nil, nil
+	}
+	if v.Kind != jsonscan.String {
+		return nil, fmt.Errorf("expected String to be of type string, got %s instead", goType(v))
+	}
+	p := &s.strs[s.n]
+	s.n++
+	*p = jsonscan.Str(v)
+	return p, nil
+}
+
+// missing names the credential members that are absent or empty.
+func (s *successShape) missing() []string {
+	c := s.out.Credentials
+	if c == nil {
+		return []string{"credentials"}
 	}
 	var missing []string
-	if wc := w.Credentials; wc == nil {
-		missing = append(missing, "credentials")
-	} else {
-		if isEmpty(wc.AccessKeyId) {
-			missing = append(missing, "accessKeyId")
-		}
-		if isEmpty(wc.SecretAccessKey) {
-			missing = append(missing, "secretAccessKey")
-		}
-		if isEmpty(wc.SessionToken) {
-			missing = append(missing, "sessionToken")
-		}
-		if !wc.Expiration.set {
-			missing = append(missing, "expiration")
-		}
-		out.Credentials = &types.Credentials{
-			AccessKeyId:     wc.AccessKeyId,
-			SecretAccessKey: wc.SecretAccessKey,
-			SessionToken:    wc.SessionToken,
-		}
-		if wc.Expiration.set {
-			t := wc.Expiration.t
-			out.Credentials.Expiration = &t
-		}
+	if isEmpty(c.AccessKeyId) {
+		missing = append(missing, "accessKeyId")
 	}
-	if missing != nil {
-		return nil, &smithy.DeserializationError{Err: fmt.Errorf("incomplete credentials in response: missing %s", strings.Join(missing, ", "))}
+	if isEmpty(c.SecretAccessKey) {
+		missing = append(missing, "secretAccessKey")
 	}
-	return out, nil
+	if isEmpty(c.SessionToken) {
+		missing = append(missing, "sessionToken")
+	}
+	if c.Expiration == nil {
+		missing = append(missing, "expiration")
+	}
+	return missing
 }
 
 func isEmpty(s *string) bool { return s == nil || *s == "" }
 
-// epochSeconds is a timestamp sent as a JSON number of seconds since the
-// epoch, in any number form (integer, fraction, exponent).
-type epochSeconds struct {
-	t   time.Time
-	set bool
+// goType is the Go type that the official client's generic decoding gives
+// a value of v's kind, for its error texts.
+func goType(v jsonscan.Value) string {
+	switch v.Kind {
+	case jsonscan.Object:
+		return "map[string]interface {}"
+	case jsonscan.Array:
+		return "[]interface {}"
+	case jsonscan.String:
+		return "string"
+	case jsonscan.Number:
+		return "json.Number"
+	default:
+		return "bool"
+	}
 }
 
-func (e *epochSeconds) UnmarshalJSON(b []byte) error {
-	if string(b) == "null" {
-		*e = epochSeconds{}
-		return nil
-	}
-	if len(b) == 0 || b[0] != '-' && (b[0] < '0' || b[0] > '9') {
-		return errors.New("expected Timestamp to be a JSON Number")
-	}
-	f, err := strconv.ParseFloat(string(b), 64)
-	if err != nil {
-		return err
-	}
-	*e = epochSeconds{t: parseEpochSeconds(f), set: true}
-	return nil
+// unexpectedType is the official client's error for a member that should
+// be an object; it shows the value as Go prints the generic decoding.
+func unexpectedType(v jsonscan.Value) error {
+	dec := json.NewDecoder(bytes.NewReader(v.Raw))
+	dec.UseNumber()
+	var generic any
+	dec.Decode(&generic)
+	return fmt.Errorf("unexpected JSON type %v", generic)
 }
 
 // parseEpochSeconds is smithy-go's ParseEpochSeconds (millisecond

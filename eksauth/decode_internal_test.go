@@ -1,8 +1,16 @@
 package eksauth
 
 import (
+	"bytes"
+	"encoding/json"
+	"io"
 	"math"
+	"os"
+	"reflect"
+	"strings"
 	"testing"
+
+	"github.com/podidentity/podidentity/eksauth/types"
 
 	smithytime "github.com/aws/smithy-go/time"
 )
@@ -38,4 +46,168 @@ func TestSanitizeErrorCode(t *testing.T) {
 			t.Errorf("sanitizeErrorCode(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// officialDecode replays the official client's success deserializer
+// (generic decoding with UseNumber, then per-member type checks), as the
+// reference for FuzzDecodeSuccessMatchesOfficial.
+func officialDecode(body []byte) (*AssumeRoleForPodIdentityOutput, string) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var shape any
+	if err := dec.Decode(&shape); err != nil && err != io.EOF {
+		return nil, "syntax"
+	}
+	out := &AssumeRoleForPodIdentityOutput{}
+	if shape == nil {
+		return out, ""
+	}
+	m, ok := shape.(map[string]any)
+	if !ok {
+		return nil, "shape"
+	}
+	str := func(v any) (*string, bool) {
+		if v == nil {
+			return nil, true
+		}
+		s, ok := v.(string)
+		return &s, ok
+	}
+	obj := func(v any) (map[string]any, bool) {
+		if v == nil {
+			return nil, true
+		}
+		o, ok := v.(map[string]any)
+		return o, ok
+	}
+	var ok2 bool
+	for k, v := range m {
+		switch k {
+		case "audience":
+			if out.Audience, ok2 = str(v); !ok2 {
+				return nil, "shape"
+			}
+		case "subject", "assumedRoleUser", "podIdentityAssociation", "credentials":
+			o, ok := obj(v)
+			if !ok {
+				return nil, "shape"
+			}
+			if o == nil {
+				continue
+			}
+			switch k {
+			case "subject":
+				out.Subject = &types.Subject{}
+			case "assumedRoleUser":
+				out.AssumedRoleUser = &types.AssumedRoleUser{}
+			case "podIdentityAssociation":
+				out.PodIdentityAssociation = &types.PodIdentityAssociation{}
+			case "credentials":
+				out.Credentials = &types.Credentials{}
+			}
+			for k2, v2 := range o {
+				var target **string
+				switch k + "." + k2 {
+				case "subject.namespace":
+					target = &out.Subject.Namespace
+				case "subject.serviceAccount":
+					target = &out.Subject.ServiceAccount
+				case "assumedRoleUser.arn":
+					target = &out.AssumedRoleUser.Arn
+				case "assumedRoleUser.assumeRoleId":
+					target = &out.AssumedRoleUser.AssumeRoleId
+				case "podIdentityAssociation.associationArn":
+					target = &out.PodIdentityAssociation.AssociationArn
+				case "podIdentityAssociation.associationId":
+					target = &out.PodIdentityAssociation.AssociationId
+				case "credentials.accessKeyId":
+					target = &out.Credentials.AccessKeyId
+				case "credentials.secretAccessKey":
+					target = &out.Credentials.SecretAccessKey
+				case "credentials.sessionToken":
+					target = &out.Credentials.SessionToken
+				case "credentials.expiration":
+					if v2 == nil {
+						continue
+					}
+					n, ok := v2.(json.Number)
+					if !ok {
+						return nil, "shape"
+					}
+					f, err := n.Float64()
+					if err != nil {
+						return nil, "shape"
+					}
+					t := smithytime.ParseEpochSeconds(f)
+					out.Credentials.Expiration = &t
+					continue
+				default:
+					continue
+				}
+				if *target, ok2 = str(v2); !ok2 {
+					return nil, "shape"
+				}
+			}
+		}
+	}
+	return out, ""
+}
+
+// FuzzDecodeSuccessMatchesOfficial checks that the reflection-free decoder
+// accepts, refuses and reads exactly what the official client's does
+// (apart from refusing incomplete credentials, on purpose).
+func FuzzDecodeSuccessMatchesOfficial(f *testing.F) {
+	if b, err := os.ReadFile("testdata/success.json"); err == nil {
+		f.Add(b)
+	}
+	for _, s := range []string{
+		``, ` `, `null`, `[]`, `"x"`, `5`, `{}`, `{"credentials":null}`, `{"credentials":5}`, `{"audience":true}`,
+		`{"credentials":{"accessKeyId":"A","secretAccessKey":"S","sessionToken":"T","expiration":1.5e9}} x`,
+		`{"credentials":{"accessKeyId":"A","secretAccessKey":"S","sessionToken":"T","expiration":"1"}}`,
+		`{"credentials":{"accessKeyId":"A\u00e9\n","secretAccessKey":"S","sessionToken":"T","expiration":-0.5}}`,
+		`{"Credentials":{"accessKeyId":"A","secretAccessKey":"S","sessionToken":"T","expiration":1}}`,
+		`{"credentials":{"accessKeyId":5,"accessKeyId":"A","secretAccessKey":"S","sessionToken":"T","expiration":1}}`,
+		`{"cred\u0065ntials":{"accessKeyId":"A","secretAccessKey":"S","sessionToken":"T","expiration":1e400}}`,
+		`{"a":[1,{"b":null}],"credentials":{"accessKeyId":"A","secretAccessKey":"S","sessionToken":"T","expiration":1}}`,
+		`{"a":01}`, `{"a":1.}`, `{"a":-}`, `{"a":"\x"}`, `{"a" 1}`, `{"a":1,}`, `[1,]`, `{"a":tru}`, "{\"a\":\"\x01\"}",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, body []byte) {
+		want, wantErr := officialDecode(body)
+		got, err := decodeSuccess(body)
+		if wantErr != "" {
+			if err == nil {
+				t.Fatalf("official refuses (%s), ours accepts %q", wantErr, body)
+			}
+			category := "shape"
+			if !strings.Contains(err.Error(), "with invalid JSON") {
+				category = "syntax"
+			}
+			if category != wantErr {
+				t.Fatalf("official: %s error, ours: %v", wantErr, err)
+			}
+			return
+		}
+		c := want.Credentials
+		complete := c != nil && !isEmpty(c.AccessKeyId) && !isEmpty(c.SecretAccessKey) && !isEmpty(c.SessionToken) && c.Expiration != nil
+		if !complete {
+			if err == nil || !strings.Contains(err.Error(), "incomplete credentials") {
+				t.Fatalf("incomplete credentials accepted or misreported: %v", err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("official accepts, ours: %v", err)
+		}
+		got.ResultMetadata = want.ResultMetadata
+		if !reflect.DeepEqual(got, want) {
+			t.Fatalf("decoded differently:\n got  %s\n want %s", dump(got), dump(want))
+		}
+	})
+}
+
+func dump(o *AssumeRoleForPodIdentityOutput) string {
+	b, _ := json.Marshal(o)
+	return string(b)
 }

@@ -51,7 +51,7 @@ type testServer struct {
 	requests []recorded
 }
 
-func newTestServer(t *testing.T, answers ...answer) *testServer {
+func newTestServer(t testing.TB, answers ...answer) *testServer {
 	t.Helper()
 	ts := &testServer{answers: answers}
 	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
