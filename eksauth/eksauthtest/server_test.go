@@ -4,7 +4,9 @@ import (
 	"encoding/json"
 	"net/http"
 	"regexp"
+	"sort"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -94,6 +96,41 @@ func TestSuccessShape(t *testing.T) {
 		t.Errorf("Content-Type = %q", ct)
 	}
 	checkCommonHeaders(t, res)
+
+	// Exactly the service's members, no more.
+	var raw map[string]map[string]any
+	var top map[string]json.RawMessage
+	if err := json.Unmarshal(res.body, &top); err != nil {
+		t.Fatal(err)
+	}
+	delete(top, "audience")
+	b, _ := json.Marshal(top)
+	if err := json.Unmarshal(b, &raw); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string][]string{
+		"subject":                {"namespace", "serviceAccount"},
+		"podIdentityAssociation": {"associationArn", "associationId"},
+		"assumedRoleUser":        {"arn", "assumeRoleId"},
+		"credentials":            {"accessKeyId", "expiration", "secretAccessKey", "sessionToken"},
+	}
+	if len(raw) != len(want) {
+		t.Errorf("top-level members %v, want audience and %v", keys(raw), want)
+	}
+	for member, fields := range want {
+		if got := keys(raw[member]); strings.Join(got, ",") != strings.Join(fields, ",") {
+			t.Errorf("%s members = %v, want %v", member, got, fields)
+		}
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // checkCommonHeaders checks what every answer carries.
