@@ -28,8 +28,9 @@ type Client struct {
 
 // New returns a client for options, after applying optFns. Defaults are
 // filled after optFns run: a nil Logger means logging.Nop, a nil HTTPClient
-// an awshttp.NewBuildableClient, a nil Retryer retry.NewStandard (with
-// RetryMaxAttempts attempts when positive).
+// an awshttp.NewBuildableClient, a nil Retryer retry.NewStandard (or
+// retry.NewAdaptiveMode with aws.RetryModeAdaptive), with RetryMaxAttempts
+// attempts when positive.
 //
 // Configuration errors (no region and no base endpoint, FIPS with a base
 // endpoint, an invalid region) are returned by each call, before anything
@@ -56,11 +57,18 @@ func resolveDefaults(o *Options) {
 	}
 	if o.Retryer == nil {
 		n := o.RetryMaxAttempts
-		o.Retryer = retry.NewStandard(func(so *retry.StandardOptions) {
+		attempts := func(so *retry.StandardOptions) {
 			if n > 0 {
 				so.MaxAttempts = n
 			}
-		})
+		}
+		if o.RetryMode == aws.RetryModeAdaptive {
+			o.Retryer = retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
+				ao.StandardOptions = append(ao.StandardOptions, attempts)
+			})
+		} else {
+			o.Retryer = retry.NewStandard(attempts)
+		}
 	}
 	applyMaxAttempts(o)
 }

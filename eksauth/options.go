@@ -44,7 +44,9 @@ type Options struct {
 	EndpointOptions EndpointResolverOptions
 
 	// HTTPClient sends requests. Nil means a client built with
-	// awshttp.NewBuildableClient, as in the SDK.
+	// awshttp.NewBuildableClient, as in the SDK. It must not modify the
+	// values of the request's headers in place (Header.Set is fine): the
+	// constant ones are shared between requests.
 	HTTPClient HTTPClient
 
 	// Logger receives the log lines selected by ClientLogMode. Nil means
@@ -60,8 +62,9 @@ type Options struct {
 	// the retryer's own (3 for retry.NewStandard).
 	RetryMaxAttempts int
 
-	// RetryMode is accepted for source compatibility; the default retryer is
-	// always retry.NewStandard unless Retryer is set.
+	// RetryMode selects the default retryer when Retryer is nil:
+	// aws.RetryModeAdaptive means retry.NewAdaptiveMode, anything else
+	// retry.NewStandard.
 	RetryMode aws.RetryMode
 
 	// Retryer decides which attempts are retried and how long to wait. Nil
