@@ -152,6 +152,10 @@ func (c *command) print(v any) error {
 	case "table":
 		color := c.s.color == "on" || (c.s.color == "auto" && isTerminal(c.stdout))
 		writeTable(&b, apiOperation, v, terminalWidth(c.stdout), color)
+		if color && isTerminal(c.stdout) && b.Len() > 0 {
+			// colorama, once initialised, resets a terminal at exit.
+			b.WriteString(ansiReset)
+		}
 	case "yaml":
 		if o, ok := v.(*object); !ok || o.len() > 0 {
 			writeYAML(&b, v)

@@ -138,9 +138,26 @@ func (t *multiTable) render(b *strings.Builder) {
 		t.toVertical()
 		w = t.maxWidth()
 	}
-	b.WriteString(strings.Repeat("-", w) + "\n")
+	out := tableWriter{b: b, autoreset: t.style.color}
+	out.write(strings.Repeat("-", w) + "\n")
 	for _, s := range t.sections {
-		t.renderSection(b, s, w)
+		t.renderSection(out, s, w)
+	}
+}
+
+// tableWriter writes the table in the pieces the AWS CLI writes it. With
+// colour on, the AWS CLI's stream (colorama with autoreset) follows every
+// piece, even an empty one, with a reset sequence; the output keeps them
+// so that it is the same byte for byte.
+type tableWriter struct {
+	b         *strings.Builder
+	autoreset bool
+}
+
+func (w tableWriter) write(s string) {
+	w.b.WriteString(s)
+	if w.autoreset {
+		w.b.WriteString(ansiReset)
 	}
 }
 
@@ -158,20 +175,24 @@ func (t *multiTable) toVertical() {
 	}
 }
 
-// indented writes lines framed by the section's indentation bars.
+// indented writes lines framed by the section's indentation bars: the
+// left bars, the text, the right bars and the newline as four pieces.
 type indented struct {
-	b     *strings.Builder
+	w     tableWriter
 	level int
 	bar   string
 }
 
 func (w indented) line(text string) {
 	bars := strings.Repeat(w.bar, w.level)
-	w.b.WriteString(bars + text + bars + "\n")
+	w.w.write(bars)
+	w.w.write(text)
+	w.w.write(bars)
+	w.w.write("\n")
 }
 
-func (t *multiTable) renderSection(b *strings.Builder, s *section, maxWidth int) {
-	out := indented{b: b, level: s.indent, bar: t.style.indentChar("|")}
+func (t *multiTable) renderSection(w tableWriter, s *section, maxWidth int) {
+	out := indented{w: w, level: s.indent, bar: t.style.indentChar("|")}
 	maxWidth -= 2 * s.indent
 	if s.title != "" {
 		out.line(centerText(s.title, maxWidth, "|", "|", textLen(s.title)))

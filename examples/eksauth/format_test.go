@@ -124,17 +124,26 @@ func TestOutputDefaults(t *testing.T) {
 }
 
 func TestTableColor(t *testing.T) {
-	sb, args := fixedSandbox(t)
-	r := sb.run("", append(args, "--output", "table", "--color", "on", "--query", "subject")...)
-	if r.code != 0 {
-		t.Fatalf("exit %d: %s", r.code, r.stderr)
+	for name, q := range map[string]string{"table-color.golden": "", "query-subject.table-color.golden": "subject"} {
+		t.Run(name, func(t *testing.T) {
+			sb, args := fixedSandbox(t)
+			args = append(args, "--output", "table", "--color", "on")
+			if q != "" {
+				args = append(args, "--query", q)
+			}
+			r := sb.run("", args...)
+			if r.code != 0 {
+				t.Fatalf("exit %d: %s", r.code, r.stderr)
+			}
+			checkGolden(t, name, r.stdout, "table")
+		})
 	}
-	golden(t, "ours-table-color.golden", r.stdout)
 	// --color auto on a pipe, and off, print no escape sequences.
+	sb, args := fixedSandbox(t)
 	for _, c := range []string{"auto", "off"} {
 		r := sb.run("", append(args, "--output", "table", "--color", c)...)
-		if strings.Contains(r.stdout, "\x1b[") {
-			t.Errorf("--color %s: got escape sequences:\n%q", c, r.stdout)
+		if r.code != 0 || strings.Contains(r.stdout, "\x1b[") {
+			t.Errorf("--color %s: exit %d, got escape sequences:\n%q", c, r.code, r.stdout)
 		}
 	}
 }

@@ -216,3 +216,23 @@ func TestAutoPromptFromStdin(t *testing.T) {
 		t.Errorf("the token was echoed on stderr")
 	}
 }
+
+// TestTableOnWideTerminal: on a terminal the table is as wide as its
+// content allows (no vertical fallback at 400 columns) and coloured (auto).
+// The golden file is the AWS CLI's output on a 400-column terminal.
+func TestTableOnWideTerminal(t *testing.T) {
+	sb, args := fixedSandbox(t)
+	master, slave := openPTY(t)
+	if err := pty.Setsize(slave, &pty.Winsize{Rows: 50, Cols: 400}); err != nil {
+		t.Skip(err)
+	}
+	out := readAll(master)
+	var errb bytes.Buffer
+	code := run(context.Background(), append(args, "--output", "table", "--no-cli-pager"), strings.NewReader(""), slave, &errb, sb.environ())
+	slave.Close()
+	got := strings.ReplaceAll(<-out, "\r\n", "\n")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, errb.String())
+	}
+	checkGolden(t, "table-tty400.golden", got, "table")
+}
