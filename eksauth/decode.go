@@ -90,6 +90,12 @@ func decodeSuccess(body []byte) (*AssumeRoleForPodIdentityOutput, error) {
 		return nil, incomplete([]string{"credentials"})
 	}
 	if err != nil {
+		// Slow path: let encoding/json describe the syntax error, so that
+		// its type and text are the official client's.
+		var generic any
+		if jsonErr := json.NewDecoder(bytes.NewReader(body)).Decode(&generic); jsonErr != nil {
+			err = jsonErr
+		}
 		return nil, &smithy.DeserializationError{Err: fmt.Errorf("failed to decode response body, %w", err)}
 	}
 	if doc.Kind == jsonscan.Null {

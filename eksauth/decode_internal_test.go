@@ -3,12 +3,20 @@ package eksauth
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"io"
 	"math"
+	"net/http"
 	"os"
 	"reflect"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
+	"github.com/aws/smithy-go/logging"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/podidentity/podidentity/eksauth/types"
 
@@ -210,4 +218,32 @@ func FuzzDecodeSuccessMatchesOfficial(f *testing.F) {
 func dump(o *AssumeRoleForPodIdentityOutput) string {
 	b, _ := json.Marshal(o)
 	return string(b)
+}
+
+func TestAdjustForRetryAfter(t *testing.T) {
+	c := newCallConfig(Options{Retryer: aws.NopRetryer{}, Logger: logging.Nop{}})
+	answer := func(v string) error {
+		resp := &http.Response{StatusCode: 503, Header: http.Header{}}
+		if v != "" {
+			resp.Header.Set("X-Amz-Retry-After", v)
+		}
+		return &awshttp.ResponseError{ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: resp}, Err: errors.New("x")}}
+	}
+	tests := []struct {
+		header string
+		delay  time.Duration
+		want   time.Duration
+	}{
+		{"", 100 * time.Millisecond, 100 * time.Millisecond},
+		{"1500", 100 * time.Millisecond, 1500 * time.Millisecond},
+		{"10", 100 * time.Millisecond, 100 * time.Millisecond},     // not below the backoff
+		{"60000", 100 * time.Millisecond, 5100 * time.Millisecond}, // at most 5 s above it
+		{"-1", 100 * time.Millisecond, 100 * time.Millisecond},     // invalid: ignored
+		{"soon", 100 * time.Millisecond, 100 * time.Millisecond},   // invalid: ignored
+	}
+	for _, tt := range tests {
+		if got := c.adjustForRetryAfter(tt.delay, answer(tt.header)); got != tt.want {
+			t.Errorf("x-amz-retry-after %q, backoff %v: delay %v, want %v", tt.header, tt.delay, got, tt.want)
+		}
+	}
 }

@@ -1,0 +1,77 @@
+package eksauth_test
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
+	"github.com/podidentity/podidentity/eksauth"
+)
+
+// endlessBody never ends; it counts what was read from it.
+type endlessBody struct{ read int64 }
+
+func (b *endlessBody) Read(p []byte) (int, error) {
+	for i := range p {
+		p[i] = 'a'
+	}
+	b.read += int64(len(p))
+	return len(p), nil
+}
+
+func (b *endlessBody) Close() error { return nil }
+
+type endlessClient struct {
+	status int
+	body   *endlessBody
+}
+
+func (c *endlessClient) Do(r *http.Request) (*http.Response, error) {
+	return &http.Response{StatusCode: c.status, Header: http.Header{}, Body: c.body, Request: r}, nil
+}
+
+func TestEndlessBodyIsCapped(t *testing.T) {
+	for _, status := range []int{200, 400} {
+		hc := &endlessClient{status: status, body: &endlessBody{}}
+		c := eksauth.New(eksauth.Options{Region: "us-west-2", Credentials: credentials(testCreds), HTTPClient: hc, Retryer: aws.NopRetryer{}})
+		_, err := c.AssumeRoleForPodIdentity(context.Background(), input())
+		var de *smithy.DeserializationError
+		if !errors.As(err, &de) || !strings.Contains(err.Error(), "exceeds") {
+			t.Errorf("status %d: error = %v, want a DeserializationError for the size", status, err)
+		}
+		if hc.body.read > 2*eksauth.MaxResponseBodySize {
+			t.Errorf("status %d: read %d bytes of an endless body", status, hc.body.read)
+		}
+	}
+}
+
+func TestTimeoutsAreRetried(t *testing.T) {
+	release := make(chan struct{})
+	ts := newTestServer(t, answer{Body: successBody(t)})
+	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+		select {
+		case <-release:
+		case <-r.Context().Done():
+		}
+	})
+	t.Cleanup(func() { close(release) })
+	hc := &http.Client{Timeout: 20 * time.Millisecond}
+	c := newTestClient(ts, func(o *eksauth.Options) { o.HTTPClient = hc })
+	_, err := c.AssumeRoleForPodIdentity(context.Background(), input())
+	var mae *retry.MaxAttemptsError
+	if !errors.As(err, &mae) || mae.Attempt != 3 {
+		t.Fatalf("error = %v, want 3 timed-out attempts", err)
+	}
+	var timeout interface{ Timeout() bool }
+	if !errors.As(err, &timeout) || !timeout.Timeout() {
+		t.Errorf("error = %v, want a timeout in the chain", err)
+	}
+}
