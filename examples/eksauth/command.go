@@ -151,7 +151,9 @@ func (c *command) print(v any) error {
 		writeText(&b, v)
 	case "table":
 		color := c.s.color == "on" || (c.s.color == "auto" && isTerminal(c.stdout))
-		writeTable(&b, apiOperation, v, terminalWidth(c.stdout), color)
+		if err := writeTable(&b, apiOperation, v, terminalWidth(c.stdout), color); err != nil {
+			return &cliError{code: exitGeneral, msg: err.Error()}
+		}
 		if color && isTerminal(c.stdout) && b.Len() > 0 {
 			// colorama, once initialised, resets a terminal at exit.
 			b.WriteString(ansiReset)

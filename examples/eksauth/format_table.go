@@ -1,8 +1,11 @@
 package main
 
 import (
+	"fmt"
 	"math"
 	"strings"
+
+	"golang.org/x/text/width"
 )
 
 // The table output follows the AWS CLI's MultiTable: one section per
@@ -41,16 +44,29 @@ type section struct {
 	rows      [][]string
 	indent    int
 	maxWidths []int
+	numCols   int // set by the first header or row; 0 before
 }
 
 func (s *section) addHeader(h []string) {
 	s.updateWidths(h)
+	if s.numCols == 0 {
+		s.numCols = len(h)
+	}
 	s.headers = h
 }
 
-func (s *section) addRow(row []string) {
+// addRow fails, as the AWS CLI does, on a row whose length differs from
+// the section's first row or header (a query mixing list shapes).
+func (s *section) addRow(row []string) error {
+	if s.numCols == 0 {
+		s.numCols = len(row)
+	}
+	if len(row) != s.numCols {
+		return fmt.Errorf("Row should have %d elements, instead it has %d", s.numCols, len(row))
+	}
 	s.rows = append(s.rows, row)
 	s.updateWidths(row)
+	return nil
 }
 
 func (s *section) updateWidths(row []string) {
@@ -117,6 +133,7 @@ type multiTable struct {
 	current  *section
 	style    styler
 	termW    int
+	err      error // the first row of the wrong length
 }
 
 func (t *multiTable) newSection(title string, indent int) {
@@ -167,7 +184,7 @@ func (t *multiTable) toVertical() {
 			n := &section{title: s.title, indent: s.indent}
 			for j, h := range s.headers {
 				if j < len(s.rows[0]) {
-					n.addRow([]string{h, s.rows[0][j]})
+					_ = n.addRow([]string{h, s.rows[0][j]}) // always two columns
 				}
 			}
 			t.sections[i] = n
@@ -273,39 +290,32 @@ func alignLeft(text string, length int, left, right string, textLength int) stri
 	return left + spaces(padding) + text + spaces(length-soFar-len(right)) + right
 }
 
-// textLen counts East Asian wide and fullwidth characters as two columns,
-// as the AWS CLI does.
+// textLen counts East Asian wide, fullwidth and ambiguous characters as
+// two columns, as the AWS CLI does (unicodedata.east_asian_width in W, F, A).
 func textLen(s string) int {
 	n := 0
 	for _, r := range s {
-		if isWide(r) {
+		switch width.LookupRune(r).Kind() {
+		case width.EastAsianWide, width.EastAsianFullwidth, width.EastAsianAmbiguous:
 			n += 2
-		} else {
+		default:
 			n++
 		}
 	}
 	return n
 }
 
-func isWide(r rune) bool {
-	return r >= 0x1100 && (r <= 0x115f || r == 0x2329 || r == 0x232a ||
-		(r >= 0x2e80 && r <= 0xa4cf && r != 0x303f) ||
-		(r >= 0xac00 && r <= 0xd7a3) ||
-		(r >= 0xf900 && r <= 0xfaff) ||
-		(r >= 0xfe30 && r <= 0xfe6f) ||
-		(r >= 0xff00 && r <= 0xff60) ||
-		(r >= 0xffe0 && r <= 0xffe6) ||
-		(r >= 0x1f300 && r <= 0x1f64f) ||
-		(r >= 0x20000 && r <= 0x3fffd))
-}
-
 // writeTable builds the sections for v the way the AWS CLI's table
 // formatter walks a response, and renders them.
-func writeTable(b *strings.Builder, title string, v any, termWidth int, color bool) {
+func writeTable(b *strings.Builder, title string, v any, termWidth int, color bool) error {
 	t := &multiTable{style: styler{color: color}, termW: termWidth}
 	if t.build(title, v, 0, true) {
+		if t.err != nil {
+			return t.err
+		}
 		t.render(b)
 	}
+	return nil
 }
 
 func (t *multiTable) build(title string, v any, indent int, hasTitle bool) bool {
@@ -346,7 +356,9 @@ func (t *multiTable) addRow(row []string) {
 	if t.current == nil {
 		t.newSection("", 0)
 	}
-	t.current.addRow(row)
+	if err := t.current.addRow(row); err != nil && t.err == nil {
+		t.err = err
+	}
 }
 
 func allScalar(list []any) bool {

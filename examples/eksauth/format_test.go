@@ -44,6 +44,9 @@ func TestOutputGolden(t *testing.T) {
 		"query-hash":   "{id: credentials.accessKeyId, exp: credentials.expiration, role: assumedRoleUser.arn}",
 		"query-scalar": "credentials.accessKeyId",
 		"query-list":   "[credentials.accessKeyId, audience]",
+		// Unicode widths, escapes and YAML quoting; literals of every type.
+		"query-unicode":  "{a: `[]`, b: `{}`, c: 'é中文', d: 'tab\\there', e: 'it\\'s: #1'}",
+		"query-literals": "[`null`, `true`, `3`, to_number('1.5'), '', 'yes', '123']",
 	}
 	for _, format := range outputFormats {
 		for prefix, q := range queries {
