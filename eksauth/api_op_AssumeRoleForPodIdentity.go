@@ -74,7 +74,7 @@ func (c *Client) AssumeRoleForPodIdentity(ctx context.Context, params *AssumeRol
 // assumeRoleForPodIdentity is the whole request path, one step per file:
 // validate.go, sign.go (credentials), endpoint.go, request.go, retry.go
 // (which signs, sends and decodes each attempt: sign.go, send.go,
-// decode.go).
+// decode.go, decode_error.go).
 func (c *callConfig) assumeRoleForPodIdentity(ctx context.Context, params *AssumeRoleForPodIdentityInput) (*AssumeRoleForPodIdentityOutput, error) {
 	if err := validateInput(params); err != nil {
 		return nil, err

@@ -30,9 +30,10 @@
 // assumeRoleForPodIdentity in api_op_AssumeRoleForPodIdentity.go, and each
 // of its steps has its file: validate.go, sign.go (credentials and SigV4),
 // endpoint.go (with the partitions in internal/endpoints), request.go,
-// retry.go (the attempts, through the aws.Retryer contract), send.go and
-// decode.go. Constant strings (endpoint, User-Agent, amz-sdk-request
-// values) are computed once per client.
+// retry.go (the attempts, through the aws.Retryer contract), send.go,
+// decode.go (success answers, read without reflection by internal/jsonscan)
+// and decode_error.go. Constant strings (endpoint, User-Agent,
+// amz-sdk-request values) are computed once per client.
 //
 // # Retries
 //

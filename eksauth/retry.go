@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/podidentity/podidentity/internal/protocol"
 )
 
 // skewThreshold is the clock skew beyond which the SDK retries errors that
@@ -46,7 +47,7 @@ func (c *callConfig) doWithRetries(ctx context.Context, op *operation, creds aws
 			return nil, fmt.Errorf("failed to get retry Send token, %w", err)
 		}
 		if attempt > 1 {
-			c.logRetry("retrying request %s/%s, attempt %d", ServiceID, "AssumeRoleForPodIdentity", attempt)
+			c.logRetry("retrying request %s/%s, attempt %d", ServiceID, protocol.OperationName, attempt)
 		}
 
 		out, s, err := c.attempt(ctx, op, creds, attempt, skew)
