@@ -1,11 +1,3 @@
-// Command eksauth is the AWS CLI's `aws eks-auth assume-role-for-pod-identity`
-// as one static Go binary built on this module's client: the same options,
-// output formats, error messages and exit statuses, so that scripts and
-// habits carry over.
-//
-//	eksauth assume-role-for-pod-identity --cluster-name NAME --token file:///path/to/token
-//
-// Run `eksauth help` or `eksauth assume-role-for-pod-identity help`.
 package main
 
 import (

@@ -1,0 +1,159 @@
+package main
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestIsoTime(t *testing.T) {
+	cases := map[string]struct {
+		in   time.Time
+		want string
+	}{
+		"whole seconds":  {time.Date(2026, 11, 28, 23, 59, 59, 0, time.UTC), "2026-11-28T23:59:59+00:00"},
+		"microseconds":   {time.Date(2026, 11, 28, 23, 59, 59, 500000000, time.UTC), "2026-11-28T23:59:59.500000+00:00"},
+		"other location": {time.Date(2026, 11, 29, 1, 0, 0, 0, time.FixedZone("x", 3600)), "2026-11-29T00:00:00+00:00"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			if got := isoTime(tc.in); got != tc.want {
+				t.Errorf("got %q, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestPyNumber: numbers print as Python prints the int or float that
+// json.loads would make of them.
+func TestPyNumber(t *testing.T) {
+	cases := map[float64]string{
+		0: "0", 3: "3", -7: "-7", 1.5: "1.5", 0.1: "0.1", 1e16: "1e+16",
+		1.5e-5: "1.5e-05", 123456.789: "123456.789", 1e100: "1e+100",
+	}
+	for in, want := range cases {
+		if got := pyNumber(in); got != want {
+			t.Errorf("pyNumber(%v) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestJSONString(t *testing.T) {
+	cases := map[string]string{
+		"plain":      `"plain"`,
+		"q\"b\\s/":   `"q\"b\\s/"`,
+		"\n\r\t\b\f": `"\n\r\t\b\f"`,
+		"\x01\x1f":   `"\u0001\u001f"`,
+		"é中文<>&":     `"é中文<>&"`,
+		"\u2028":     "\"\u2028\"",
+	}
+	for in, want := range cases {
+		var b strings.Builder
+		jsonString(&b, in)
+		if got := b.String(); got != want {
+			t.Errorf("jsonString(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+// TestYAMLScalars: strings are quoted exactly when a YAML reader would
+// otherwise take them for another type or misparse them.
+func TestYAMLScalars(t *testing.T) {
+	cases := map[string]string{
+		"":                          "''",
+		"plain":                     "plain",
+		"arn:aws:iam::1:role/x":     "arn:aws:iam::1:role/x",
+		"IQo/+==":                   "IQo/+==",
+		"true":                      "'true'",
+		"Null":                      "'Null'",
+		"~":                         "'~'",
+		"123":                       "'123'",
+		"-1.5e3":                    "'-1.5e3'",
+		"0x1F":                      "'0x1F'",
+		".inf":                      "'.inf'",
+		"2026-11-28T23:59:59+00:00": "'2026-11-28T23:59:59+00:00'",
+		"2026-11-28":                "'2026-11-28'",
+		"yes":                       "yes",
+		"a: b":                      "'a: b'",
+		"a:":                        "'a:'",
+		"a #b":                      "'a #b'",
+		"a#b":                       "a#b",
+		"#x":                        "'#x'",
+		"- x":                       "'- x'",
+		"-x":                        "-x",
+		"it's":                      "it's",
+		"'q'":                       "'''q'''",
+		" lead":                     "' lead'",
+		"line\nbreak":               `"line\nbreak"`,
+		"---":                       "'---'",
+		"*alias":                    "'*alias'",
+	}
+	for in, want := range cases {
+		if got, _ := yamlString(in); got != want {
+			t.Errorf("yamlString(%q) = %s, want %s", in, got, want)
+		}
+	}
+}
+
+func TestYAMLShapes(t *testing.T) {
+	list := func(v ...any) []any { return v }
+	obj := func(kv ...any) *object {
+		o := newObject()
+		for i := 0; i < len(kv); i += 2 {
+			o.set(kv[i].(string), kv[i+1])
+		}
+		return o
+	}
+	cases := map[string]struct {
+		in   any
+		want string
+	}{
+		"scalar document":   {"abc", "abc\n...\n"},
+		"quoted document":   {"", "''\n"},
+		"number document":   {float64(3), "3\n...\n"},
+		"empty object":      {newObject(), "{}\n"},
+		"empty list":        {list(), "[]\n"},
+		"nested":            {obj("a", obj("b", "c"), "l", list("x", "y"), "e", list(), "o", newObject(), "n", nil), "a:\n  b: c\nl:\n- x\n- y\ne: []\no: {}\nn: null\n"},
+		"list of objects":   {list(obj("a", float64(1), "b", float64(2))), "- a: 1\n  b: 2\n"},
+		"list of lists":     {list(list(float64(1), float64(2)), list(float64(3))), "- - 1\n  - 2\n- - 3\n"},
+		"object in object":  {obj("x", obj("y", obj("z", true))), "x:\n  y:\n    z: true\n"},
+		"list under nested": {obj("x", obj("l", list("a"))), "x:\n  l:\n  - a\n"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			var b strings.Builder
+			writeYAML(&b, tc.in)
+			if got := b.String(); got != tc.want {
+				t.Errorf("got:\n%s\nwant:\n%s", got, tc.want)
+			}
+		})
+	}
+}
+
+// TestQueryKeyOrder: objects a query builds keep the expression's order;
+// objects taken from the response keep the API's.
+func TestQueryKeyOrder(t *testing.T) {
+	q, err := compileQuery("{z: credentials.accessKeyId, a: audience, c: credentials}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := newObject()
+	in.set("audience", "aud")
+	c := newObject()
+	for _, k := range []string{"sessionToken", "secretAccessKey", "accessKeyId", "expiration"} {
+		c.set(k, k)
+	}
+	in.set("credentials", c)
+	got, err := q.search(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := got.(*object)
+	if strings.Join(o.keys, ",") != "z,a,c" {
+		t.Errorf("keys %v, want z,a,c", o.keys)
+	}
+	inner := o.vals["c"].(*object)
+	if strings.Join(inner.keys, ",") != "sessionToken,secretAccessKey,accessKeyId,expiration" {
+		t.Errorf("credentials keys %v, want the API's order", inner.keys)
+	}
+}
