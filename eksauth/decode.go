@@ -343,14 +343,11 @@ func goType(v jsonscan.Value) string {
 	}
 }
 
-// unexpectedType is the official client's error for a member that should
-// be an object; it shows the value as Go prints the generic decoding.
+// unexpectedType reports a member that should be an object. The official
+// client prints the value itself; a body that carries credentials in the
+// wrong shape must not put them in an error, so only its type is named.
 func unexpectedType(v jsonscan.Value) error {
-	dec := json.NewDecoder(bytes.NewReader(v.Raw))
-	dec.UseNumber()
-	var generic any
-	dec.Decode(&generic)
-	return fmt.Errorf("unexpected JSON type %v", generic)
+	return fmt.Errorf("unexpected JSON type %s", goType(v))
 }
 
 // parseEpochSeconds is smithy-go's ParseEpochSeconds (millisecond

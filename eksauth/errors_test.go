@@ -172,24 +172,26 @@ func TestSuccessDecoding(t *testing.T) {
 		body    string
 		wantExp int64 // Unix milliseconds; 0 means an error is wanted
 	}{
-		"integer":             {body: `{"credentials":{` + creds + `,"expiration":1700000000}}`, wantExp: 1700000000000},
-		"fraction":            {body: `{"credentials":{` + creds + `,"expiration":1700000000.123}}`, wantExp: 1700000000123},
-		"exponent":            {body: `{"credentials":{` + creds + `,"expiration":1.7E9}}`, wantExp: 1700000000000},
-		"small exponent":      {body: `{"credentials":{` + creds + `,"expiration":17000000001e-1}}`, wantExp: 1700000000100},
-		"trailing data":       {body: `{"credentials":{` + creds + `,"expiration":1}} junk`, wantExp: 1000},
-		"string expiration":   {body: `{"credentials":{` + creds + `,"expiration":"1700000000"}}`},
-		"huge expiration":     {body: `{"credentials":{` + creds + `,"expiration":1e400}}`},
-		"no expiration":       {body: `{"credentials":{` + creds + `}}`},
-		"null expiration":     {body: `{"credentials":{` + creds + `,"expiration":null}}`},
-		"no session token":    {body: `{"credentials":{"accessKeyId":"A","secretAccessKey":"S","expiration":1}}`},
-		"empty access key":    {body: `{"credentials":{"accessKeyId":"","secretAccessKey":"S","sessionToken":"T","expiration":1}}`},
-		"no credentials":      {body: `{"audience":"pods.eks.amazonaws.com"}`},
-		"empty body":          {body: ``},
-		"null":                {body: `null`},
-		"not JSON":            {body: `nope`},
-		"array":               {body: `[]`},
-		"audience not string": {body: `{"audience":5,"credentials":{` + creds + `,"expiration":1}}`},
-		"oversized":           {body: `{"audience":"` + strings.Repeat("a", 1<<20) + `","credentials":{` + creds + `,"expiration":1}}`},
+		"integer":              {body: `{"credentials":{` + creds + `,"expiration":1700000000}}`, wantExp: 1700000000000},
+		"fraction":             {body: `{"credentials":{` + creds + `,"expiration":1700000000.123}}`, wantExp: 1700000000123},
+		"exponent":             {body: `{"credentials":{` + creds + `,"expiration":1.7E9}}`, wantExp: 1700000000000},
+		"small exponent":       {body: `{"credentials":{` + creds + `,"expiration":17000000001e-1}}`, wantExp: 1700000000100},
+		"trailing data":        {body: `{"credentials":{` + creds + `,"expiration":1}} junk`, wantExp: 1000},
+		"string expiration":    {body: `{"credentials":{` + creds + `,"expiration":"1700000000"}}`},
+		"huge expiration":      {body: `{"credentials":{` + creds + `,"expiration":1e400}}`},
+		"no expiration":        {body: `{"credentials":{` + creds + `}}`},
+		"null expiration":      {body: `{"credentials":{` + creds + `,"expiration":null}}`},
+		"no session token":     {body: `{"credentials":{"accessKeyId":"A","secretAccessKey":"S","expiration":1}}`},
+		"empty access key":     {body: `{"credentials":{"accessKeyId":"","secretAccessKey":"S","sessionToken":"T","expiration":1}}`},
+		"no credentials":       {body: `{"audience":"pods.eks.amazonaws.com"}`},
+		"empty body":           {body: ``},
+		"null":                 {body: `null`},
+		"not JSON":             {body: `nope`},
+		"array":                {body: `[]`},
+		"audience not string":  {body: `{"audience":5,"credentials":{` + creds + `,"expiration":1}}`},
+		"credentials a string": {body: `{"credentials":"TOP-SECRET-VALUE"}`},
+		"credentials in array": {body: `[{"secretAccessKey":"TOP-SECRET-VALUE"}]`},
+		"oversized":            {body: `{"audience":"` + strings.Repeat("a", 1<<20) + `","credentials":{` + creds + `,"expiration":1}}`},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -201,7 +203,7 @@ func TestSuccessDecoding(t *testing.T) {
 				if !errors.As(err, &de) || !errors.As(err, &re) || re.HTTPStatusCode() != 200 || re.ServiceRequestID() != "rid-s" {
 					t.Fatalf("error = %v, want a *smithy.DeserializationError in a 200 *awshttp.ResponseError", err)
 				}
-				if strings.Contains(err.Error(), `"S"`) || strings.Contains(err.Error(), `"T"`) {
+				if strings.Contains(err.Error(), `"S"`) || strings.Contains(err.Error(), `"T"`) || strings.Contains(err.Error(), "TOP-SECRET") {
 					t.Errorf("error quotes the body: %v", err)
 				}
 				if got := len(ts.Requests()); got != 1 {
