@@ -36,9 +36,10 @@ func writeYAML(b *strings.Builder, v any) {
 	}
 }
 
-// writeYAMLStream renders v as yaml-stream output. For an operation that
-// does not paginate, the AWS CLI dumps the one response as yaml does.
-func writeYAMLStream(b *strings.Builder, v any) { writeYAML(b, v) }
+// writeYAMLStream renders v as yaml-stream output: the AWS CLI streams each
+// response (page) as an item of one YAML list, so the single response of
+// this operation is a list of one.
+func writeYAMLStream(b *strings.Builder, v any) { writeYAML(b, []any{v}) }
 
 func yamlMapping(b *strings.Builder, o *object, ind int) {
 	for i, k := range o.keys {
