@@ -117,7 +117,7 @@ func newCallConfig(o Options) *callConfig {
 	if c.endpointErr != nil {
 		c.endpointErr = endpointError(c.endpointErr)
 	}
-	n := min(c.maxAttempts, 10)
+	n := max(0, min(c.maxAttempts, 10)) // zero or less means unlimited
 	c.attemptHeaders = make([]string, n)
 	for i := range n {
 		c.attemptHeaders[i] = attemptHeader(i+1, c.maxAttempts)

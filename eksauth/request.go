@@ -99,7 +99,7 @@ var (
 )
 
 // newRequest returns the unsigned HTTP request of one attempt.
-func (c *callConfig) newRequest(ctx context.Context, op *operation, attempt int, skew time.Duration) (*http.Request, error) {
+func (c *callConfig) newRequest(ctx context.Context, op *operation, attempt, maxAttempts int, skew time.Duration) (*http.Request, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, "", nil)
 	if err != nil {
 		return nil, err
@@ -114,7 +114,7 @@ func (c *callConfig) newRequest(ctx context.Context, op *operation, attempt int,
 	h["Content-Type"] = contentTypeJSON
 	h["User-Agent"] = c.userAgent
 	h["Amz-Sdk-Invocation-Id"] = op.invocationID
-	h["Amz-Sdk-Request"] = c.attemptHeaderValue(ctx, attempt, skew)
+	h["Amz-Sdk-Request"] = c.attemptHeaderValue(ctx, attempt, maxAttempts, skew)
 	if op.traceID != nil {
 		h["X-Amzn-Trace-Id"] = op.traceID
 	}
@@ -153,15 +153,16 @@ func attemptHeader(attempt, max int) string {
 // attemptHeaderValue returns the amz-sdk-request header of an attempt. Like
 // the SDK it adds the caller's deadline as ttl=, on the server's clock, once
 // a clock skew is known.
-func (c *callConfig) attemptHeaderValue(ctx context.Context, attempt int, skew time.Duration) []string {
+func (c *callConfig) attemptHeaderValue(ctx context.Context, attempt, maxAttempts int, skew time.Duration) []string {
 	deadline, hasDeadline := ctx.Deadline()
 	if hasDeadline && skew > 0 {
-		return []string{attemptHeader(attempt, c.maxAttempts) + "; ttl=" + deadline.Add(skew).Format("20060102T150405Z")}
+		return []string{attemptHeader(attempt, maxAttempts) + "; ttl=" + deadline.Add(skew).Format("20060102T150405Z")}
 	}
-	if attempt <= len(c.attemptHeaders) {
+	if maxAttempts == c.maxAttempts && attempt <= len(c.attemptHeaders) {
+		// Shared and read-only: a full slice expression keeps appends off it.
 		return c.attemptHeaders[attempt-1 : attempt : attempt]
 	}
-	return []string{attemptHeader(attempt, c.maxAttempts)}
+	return []string{attemptHeader(attempt, maxAttempts)}
 }
 
 // lambdaTraceID returns the X-Amzn-Trace-Id to send inside AWS Lambda (the

@@ -36,6 +36,7 @@ var clockSkewCodes = [...]string{
 // caller's ctx checked before each attempt and during each backoff.
 func (c *callConfig) doWithRetries(ctx context.Context, op *operation, creds aws.Credentials) (*AssumeRoleForPodIdentityOutput, error) {
 	retryer := c.options.Retryer
+	maxAttempts := retryer.MaxAttempts() // read once per call, as the SDK does
 	releaseRetryToken := nopRelease
 	var skew time.Duration // the skew the previous attempt measured
 	for attempt := 1; ; attempt++ {
@@ -50,7 +51,7 @@ func (c *callConfig) doWithRetries(ctx context.Context, op *operation, creds aws
 			c.logRetry("retrying request %s/%s, attempt %d", ServiceID, protocol.OperationName, attempt)
 		}
 
-		out, s, err := c.attempt(ctx, op, creds, attempt, skew)
+		out, s, err := c.attempt(ctx, op, creds, attempt, maxAttempts, skew)
 
 		if releaseErr := releaseRetryToken(err); releaseErr != nil && err != nil {
 			return nil, fmt.Errorf("failed to release retry token after request error, %w", err)
@@ -70,8 +71,8 @@ func (c *callConfig) doWithRetries(ctx context.Context, op *operation, creds aws
 			c.logRetry("request failed with unretryable error %v", err)
 			return nil, err
 		}
-		if max := retryer.MaxAttempts(); max > 0 && attempt >= max {
-			c.logRetry("max retry attempts exhausted, max %d", max)
+		if maxAttempts > 0 && attempt >= maxAttempts {
+			c.logRetry("max retry attempts exhausted, max %d", maxAttempts)
 			return nil, &retry.MaxAttemptsError{Attempt: attempt, Err: err}
 		}
 		release, tokenErr := retryer.GetRetryToken(ctx, err)
@@ -95,8 +96,8 @@ func (c *callConfig) doWithRetries(ctx context.Context, op *operation, creds aws
 }
 
 // attempt signs, sends and decodes one attempt.
-func (c *callConfig) attempt(ctx context.Context, op *operation, creds aws.Credentials, attempt int, skew time.Duration) (*AssumeRoleForPodIdentityOutput, sent, error) {
-	req, err := c.newRequest(ctx, op, attempt, skew)
+func (c *callConfig) attempt(ctx context.Context, op *operation, creds aws.Credentials, attempt, maxAttempts int, skew time.Duration) (*AssumeRoleForPodIdentityOutput, sent, error) {
+	req, err := c.newRequest(ctx, op, attempt, maxAttempts, skew)
 	if err != nil {
 		return nil, sent{}, err
 	}

@@ -275,3 +275,32 @@ func TestContextCancellation(t *testing.T) {
 		}
 	})
 }
+
+// unlimitedRetryer retries every retryable error, with no attempt limit.
+type unlimitedRetryer struct{ aws.Retryer }
+
+func (unlimitedRetryer) MaxAttempts() int { return 0 }
+
+func TestUnlimitedAttemptsAndTTL(t *testing.T) {
+	serverNow := time.Now().Add(10 * time.Minute).UTC()
+	ts := newTestServer(t,
+		answer{Status: 500, Body: `{"code":"InternalServerException"}`},
+		answer{Status: 400, Header: map[string]string{"Date": serverNow.Format(http.TimeFormat)}, Body: `{"code":"AccessDeniedException"}`},
+		answer{Body: successBody(t)},
+	)
+	c := newTestClient(ts, func(o *eksauth.Options) { o.Retryer = unlimitedRetryer{retry.NewStandard(noBackoff)} })
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := c.AssumeRoleForPodIdentity(ctx, input()); err != nil {
+		t.Fatal(err)
+	}
+	reqs := ts.Requests()
+	if len(reqs) != 3 {
+		t.Fatalf("sent %d requests, want 3", len(reqs))
+	}
+	for i, want := range []string{"attempt=1", "attempt=2", "attempt=3; ttl="} {
+		if got := reqs[i].Header.Get("Amz-Sdk-Request"); !strings.HasPrefix(got, want) || strings.Contains(got, "max=") {
+			t.Errorf("attempt %d amz-sdk-request = %q, want %q… without max", i+1, got, want)
+		}
+	}
+}
