@@ -101,7 +101,7 @@ func (c *command) main(args []string) error {
 	if err != nil {
 		return err
 	}
-	return c.print(outputValue(out))
+	return c.print(outputValue(out, c.s.timestampFormat == "wire"))
 }
 
 // autoPrompt asks for parameters when auto-prompt is on; for on-partial it

@@ -108,6 +108,9 @@ type settings struct {
 	debug          bool
 	noSign         bool
 	binaryFormat   string
+	// timestampFormat is the profile's cli_timestamp_format: iso8601 (the
+	// default) or wire.
+	timestampFormat string
 }
 
 var regionPattern = regexp.MustCompile(`^[a-zA-Z0-9](?:[a-zA-Z0-9\-]{0,61}[a-zA-Z0-9])?$`)
@@ -152,6 +155,11 @@ func resolveSettings(p *parsed, e env) (*settings, error) {
 	s.binaryFormat = first(opt(p, "cli-binary-format"), s.profileCfg["cli_binary_format"], "base64")
 	if s.binaryFormat != "base64" && s.binaryFormat != "raw-in-base64-out" {
 		return nil, &cliError{code: exitGeneral, msg: "Invalid value for cli_binary_format: " + s.binaryFormat}
+	}
+
+	s.timestampFormat = first(s.profileCfg["cli_timestamp_format"], "iso8601")
+	if s.timestampFormat != "iso8601" && s.timestampFormat != "wire" {
+		return nil, &cliError{code: exitGeneral, msg: "Unknown cli_timestamp_format value: " + s.timestampFormat + ", valid values are: wire or iso8601"}
 	}
 
 	// The pager: AWS_PAGER, the profile's cli_pager, PAGER, then less -R.

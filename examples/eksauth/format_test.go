@@ -201,3 +201,18 @@ func TestSkeletonRoundTrip(t *testing.T) {
 		})
 	}
 }
+
+// TestTimestampFormat: cli_timestamp_format = wire prints the epoch
+// seconds the service sent, as the AWS CLI does.
+func TestTimestampFormat(t *testing.T) {
+	for format, want := range map[string]string{"iso8601": "2026-12-04T23:59:59+00:00\n", "wire": "1796428799\n"} {
+		t.Run(format, func(t *testing.T) {
+			sb, args := fixedSandbox(t)
+			sb.set("AWS_CONFIG_FILE", sb.file("config", "[default]\ncli_timestamp_format = "+format+"\n"))
+			r := sb.run("", append(args, "--query", "credentials.expiration", "--output", "text")...)
+			if r.code != 0 || r.stdout != want {
+				t.Fatalf("exit %d stdout %q stderr %q, want %q", r.code, r.stdout, r.stderr, want)
+			}
+		})
+	}
+}

@@ -75,7 +75,10 @@ func leftPad(s string, n int) string {
 // outputValue turns the operation's output into the value the CLI prints:
 // members in the API's order, absent members left out, timestamps as
 // ISO 8601 strings.
-func outputValue(out *eksauth.AssumeRoleForPodIdentityOutput) *object {
+//
+// With wire set (the profile's cli_timestamp_format = wire), the expiration
+// is the number of epoch seconds the service sent instead.
+func outputValue(out *eksauth.AssumeRoleForPodIdentityOutput, wire bool) *object {
 	o := newObject()
 	if s := out.Subject; s != nil {
 		sub := newObject()
@@ -102,7 +105,11 @@ func outputValue(out *eksauth.AssumeRoleForPodIdentityOutput) *object {
 		setStr(a, "secretAccessKey", c.SecretAccessKey)
 		setStr(a, "accessKeyId", c.AccessKeyId)
 		if c.Expiration != nil {
-			a.set("expiration", isoTime(*c.Expiration))
+			if wire {
+				a.set("expiration", float64(c.Expiration.UnixNano())/1e9)
+			} else {
+				a.set("expiration", isoTime(*c.Expiration))
+			}
 		}
 		o.set("credentials", a)
 	}
