@@ -75,3 +75,18 @@ func TestTimeoutsAreRetried(t *testing.T) {
 		t.Errorf("error = %v, want a timeout in the chain", err)
 	}
 }
+
+func TestRedirectsAreNotFollowed(t *testing.T) {
+	elsewhere := newTestServer(t, answer{Body: successBody(t)})
+	for _, status := range []int{307, 308} {
+		ts := newTestServer(t, answer{Status: status, Header: map[string]string{"Location": elsewhere.URL + "/steal"}})
+		_, err := newTestClient(ts).AssumeRoleForPodIdentity(context.Background(), input())
+		var re interface{ HTTPStatusCode() int }
+		if !errors.As(err, &re) || re.HTTPStatusCode() != status {
+			t.Errorf("status %d: error = %v, want the redirect answer as an error", status, err)
+		}
+	}
+	if n := len(elsewhere.Requests()); n != 0 {
+		t.Errorf("the signed request was replayed to the redirect target %d times", n)
+	}
+}

@@ -107,8 +107,11 @@ func (c *callConfig) newRequest(ctx context.Context, op *operation, attempt, max
 	req.URL = op.url
 	req.Host = op.url.Host
 	req.ContentLength = int64(len(op.body))
+	// No GetBody, as in the official client: http.Client then does not
+	// follow a 307/308 redirect, which would replay the signed request
+	// (session token included) to wherever the redirect points. The retry
+	// loop replays the body instead.
 	req.Body = &bodyReader{b: op.body}
-	req.GetBody = op.getBody
 
 	h := make(http.Header, 10)
 	h["Content-Type"] = contentTypeJSON
@@ -121,8 +124,6 @@ func (c *callConfig) newRequest(ctx context.Context, op *operation, attempt, max
 	req.Header = h
 	return req, nil
 }
-
-func (op *operation) getBody() (io.ReadCloser, error) { return &bodyReader{b: op.body}, nil }
 
 // bodyReader replays the request body; unlike bytes.Reader plus
 // io.NopCloser it is one allocation.
