@@ -332,3 +332,26 @@ func TestConnectionRefused(t *testing.T) {
 		t.Fatalf("got %d %q, want 255 %q", r.code, r.stderr, want)
 	}
 }
+
+// TestCommandLineOverridesInput: an option on the command line wins over
+// the same member in --cli-input-json or --cli-input-yaml.
+func TestCommandLineOverridesInput(t *testing.T) {
+	sb := newSandbox(t)
+	em := sb.emulator()
+	for name, in := range map[string][]string{
+		"json": {"--cli-input-json", `{"clusterName": "other", "token": "` + em.token + `"}`},
+		"yaml": {"--cli-input-yaml", "clusterName: other\ntoken: " + em.token + "\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			args := append([]string{"assume-role-for-pod-identity", "--endpoint-url", em.URL, "--cluster-name", "demo", "--query", "subject.serviceAccount", "--output", "text", "--cli-binary-format", "raw-in-base64-out", "--no-paginate"}, in...)
+			r := sb.run("", args...)
+			if r.code != 0 || r.stdout != "app\n" {
+				t.Fatalf("exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+			}
+			reqs := em.Requests()
+			if got := reqs[len(reqs)-1].Cluster(); got != "demo" {
+				t.Errorf("request for cluster %q, want demo", got)
+			}
+		})
+	}
+}
