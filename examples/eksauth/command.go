@@ -107,19 +107,21 @@ func (c *command) main(args []string) error {
 // autoPrompt asks for parameters when auto-prompt is on; for on-partial it
 // parses first and asks only if required parameters are missing.
 func (c *command) autoPrompt(args []string) ([]string, error) {
-	profile := "default"
-	if p, err := parseArgs(args); err == nil {
-		profile = profileName(p, c.env)
-	}
-	mode := promptMode(args, c.env, configFile(c.env, profile), isTerminal(c.stdin))
+	mode := promptMode(args, c.env, configFile(c.env, firstPassProfile(args, c.env)), isTerminal(c.stdin))
 	if mode == "off" {
+		return args, nil
+	}
+	p, err := parseArgs(args)
+	if err == nil && (p.version || p.help || p.has("cli-input-json") || p.has("cli-input-yaml") ||
+		(p.has("generate-cli-skeleton") && opt(p, "generate-cli-skeleton") != "output")) {
+		// Nothing to ask for.
+		c.p = p
 		return args, nil
 	}
 	pr := &prompter{in: bufio.NewReader(c.stdin), out: c.stderr}
 	if mode == "on" {
 		return pr.ask(args, paramNames(args, false))
 	}
-	p, err := parseArgs(args)
 	if err == nil {
 		c.p = p
 		return args, nil
@@ -129,6 +131,24 @@ func (c *command) autoPrompt(args []string) ([]string, error) {
 		return pr.ask(args, paramNames(args, true))
 	}
 	return nil, err
+}
+
+// firstPassProfile finds the profile before the command line is fully
+// parsed (the AWS CLI's first-pass parser), so that the profile's
+// cli_auto_prompt applies even to a command line that does not parse yet.
+func firstPassProfile(args []string, e env) string {
+	profile := ""
+	for i, a := range args {
+		if v, ok := strings.CutPrefix(a, "--profile="); ok {
+			profile = v
+		} else if a == "--profile" && i+1 < len(args) {
+			profile = args[i+1]
+		}
+	}
+	if profile != "" {
+		return profile
+	}
+	return first(envVal(e, "AWS_PROFILE"), "default")
 }
 
 // print formats v (after --query) and writes it, through the pager.

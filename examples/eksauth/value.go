@@ -171,31 +171,17 @@ func pyNumber(f float64) string {
 	if math.IsNaN(f) {
 		return "NaN"
 	}
-	s := strconv.FormatFloat(f, 'g', -1, 64)
 	// Python's repr switches to exponent form at 1e16 and below 1e-4, and
-	// writes two-digit exponents with a sign: 1e+16, 1e-05.
-	abs := math.Abs(f)
-	if abs >= 1e16 || abs < 1e-4 {
-		s = strconv.FormatFloat(f, 'e', -1, 64)
-		mant, exp, _ := cut(s, "e")
-		sign := exp[0]
-		digits := exp[1:]
+	// writes exponents with a sign and at least two digits: 1e+16, 1e-05.
+	if abs := math.Abs(f); abs >= 1e16 || abs < 1e-4 {
+		mant, exp, _ := strings.Cut(strconv.FormatFloat(f, 'e', -1, 64), "e")
+		sign, digits := exp[:1], exp[1:]
 		if len(digits) < 2 {
 			digits = "0" + digits
 		}
-		return mant + "e" + string(sign) + digits
+		return mant + "e" + sign + digits
 	}
-	s = strconv.FormatFloat(f, 'f', -1, 64)
-	return s
-}
-
-func cut(s, sep string) (string, string, bool) {
-	for i := 0; i+len(sep) <= len(s); i++ {
-		if s[i:i+len(sep)] == sep {
-			return s[:i], s[i+len(sep):], true
-		}
-	}
-	return s, "", false
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }
 
 // isScalar reports whether v is neither a list nor an object.
