@@ -257,6 +257,14 @@ func TestDebugRedactsSecrets(t *testing.T) {
 			if !strings.Contains(r.stderr, " - DEBUG - ") {
 				t.Fatalf("no debug trace on stderr:\n%s", r.stderr)
 			}
+			if name != "validation error" {
+				// A full trace: the signing, the request and the answer.
+				for _, part := range []string{"eksauth.clidriver - DEBUG - Arguments entered to CLI: ", "eksauth.client - DEBUG - Request Signature:", "eksauth.client - DEBUG - Request\nPOST /clusters/", "eksauth.client - DEBUG - Response\nHTTP/1.1 "} {
+					if !strings.Contains(r.stderr, part) {
+						t.Errorf("the trace lacks %q", part)
+					}
+				}
+			}
 			secrets := map[string]string{"token": strings.TrimSpace(em.token), "node secret key": node.SecretAccessKey, "node session token": node.SessionToken}
 			if r.code == 0 {
 				var out struct {
