@@ -120,7 +120,7 @@ func (c *command) autoPrompt(args []string) ([]string, error) {
 	}
 	pr := &prompter{in: bufio.NewReader(c.stdin), out: c.stderr}
 	if mode == "on" {
-		return pr.ask(args, paramNames(args, false))
+		return pr.ask(c.ctx, args, paramNames(args, false))
 	}
 	if err == nil {
 		c.p = p
@@ -128,7 +128,7 @@ func (c *command) autoPrompt(args []string) ([]string, error) {
 	}
 	var ce *cliError
 	if errors.As(err, &ce) && ce.usage && strings.HasPrefix(ce.msg, "the following arguments are required: --") {
-		return pr.ask(args, paramNames(args, true))
+		return pr.ask(c.ctx, args, paramNames(args, true))
 	}
 	return nil, err
 }

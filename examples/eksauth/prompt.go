@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -48,8 +49,9 @@ type prompter struct {
 }
 
 // ask asks for the given parameters and appends the answers to args. An
-// empty answer leaves a parameter out.
-func (pr *prompter) ask(args []string, names []string) ([]string, error) {
+// empty answer leaves a parameter out. Ctrl-C (ctx done) while waiting for
+// an answer ends the run with status 130, as in the AWS CLI's prompter.
+func (pr *prompter) ask(ctx context.Context, args []string, names []string) ([]string, error) {
 	for _, name := range names {
 		o, _ := lookupOption(name)
 		label := "--" + name
@@ -57,7 +59,7 @@ func (pr *prompter) ask(args []string, names []string) ([]string, error) {
 			label += " (required)"
 		}
 		fmt.Fprintf(pr.out, "%s: ", label)
-		line, err := pr.in.ReadString('\n')
+		line, err := pr.readLine(ctx)
 		if err != nil && line == "" {
 			if err == io.EOF {
 				fmt.Fprintln(pr.out)
@@ -70,6 +72,27 @@ func (pr *prompter) ask(args []string, names []string) ([]string, error) {
 		}
 	}
 	return args, nil
+}
+
+// readLine reads one answer, giving up when ctx is done. The read itself
+// cannot be interrupted; it is left behind, and the process exits soon.
+func (pr *prompter) readLine(ctx context.Context) (string, error) {
+	type answer struct {
+		line string
+		err  error
+	}
+	ch := make(chan answer, 1)
+	go func() {
+		line, err := pr.in.ReadString('\n')
+		ch <- answer{line, err}
+	}()
+	select {
+	case a := <-ch:
+		return a.line, a.err
+	case <-ctx.Done():
+		fmt.Fprintln(pr.out)
+		return "", &cliError{code: exitInterrupt}
+	}
 }
 
 // paramNames lists the operation's parameters not present in args; with

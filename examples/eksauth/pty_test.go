@@ -236,3 +236,24 @@ func TestTableOnWideTerminal(t *testing.T) {
 	}
 	checkGolden(t, "table-tty400.golden", got, "table")
 }
+
+// TestAutoPromptInterrupt: Ctrl-C at a question ends the run with 130.
+func TestAutoPromptInterrupt(t *testing.T) {
+	sb := newSandbox(t)
+	_, slave := openPTY(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan int, 1)
+	var out bytes.Buffer
+	go func() {
+		done <- run(ctx, []string{"assume-role-for-pod-identity", "--cli-auto-prompt"}, slave, &out, io.Discard, sb.environ())
+	}()
+	cancel() // before or while it asks: either way the run must end with 130
+	select {
+	case code := <-done:
+		if code != exitInterrupt {
+			t.Fatalf("exit %d, want 130", code)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the prompt did not give up after Ctrl-C")
+	}
+}
