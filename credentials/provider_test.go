@@ -657,6 +657,13 @@ func TestInvalidateDuringRefreshDiscardsItsResult(t *testing.T) {
 	}
 	answers[2] <- reply{out: output(2, clk.Now().Add(lifetime))}
 	<-old
+	// Call 2's answer was not stored: nothing is in service, so a caller
+	// whose context has ended gets its error rather than credentials.
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	if c, err := p.Retrieve(canceled); !errors.Is(err, context.Canceled) {
+		t.Errorf("Retrieve before call 3 answers = %q, %v; want context.Canceled", c.AccessKeyID, err)
+	}
 	answers[3] <- reply{out: output(3, clk.Now().Add(lifetime))}
 	if key := <-got; key != "ASIAKEY3" {
 		t.Errorf("after Invalidate: AccessKeyID = %q, want ASIAKEY3", key)
