@@ -45,12 +45,16 @@ func (c *command) main(args []string) error {
 		return nil
 	}
 	if p.help {
-		if p.command == "" {
-			_, err = io.WriteString(c.stdout, topHelp)
-		} else {
-			_, err = io.WriteString(c.stdout, operationHelp)
+		text := topHelp
+		if p.command != "" {
+			text = operationHelp
 		}
-		return err
+		// Help is paged like output, as the AWS CLI pages its help pages.
+		pager := ""
+		if s, err := resolveSettings(p, c.env); err == nil {
+			pager = s.pager
+		}
+		return writeOutput(text, c.stdout, c.stderr, pager, c.env)
 	}
 	if c.s, err = resolveSettings(p, c.env); err != nil {
 		return err
