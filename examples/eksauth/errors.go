@@ -24,12 +24,17 @@ const (
 	exitInterrupt = 130 // Ctrl-C (128 + SIGINT)
 )
 
-const usageText = "usage: eksauth [options] <command> <subcommand> [<subcommand> ...] [parameters]\n" +
-	"To see help text, you can run:\n" +
-	"\n" +
-	"  eksauth help\n" +
-	"  eksauth <command> help\n" +
-	"  eksauth <command> <subcommand> help\n"
+// usageText is the AWS CLI's usage for the program named prog: the name
+// it was run as, as argparse does (a link named aws prints the AWS CLI's
+// text exactly).
+func usageText(prog string) string {
+	return "usage: " + prog + " [options] <command> <subcommand> [<subcommand> ...] [parameters]\n" +
+		"To see help text, you can run:\n" +
+		"\n" +
+		"  " + prog + " help\n" +
+		"  " + prog + " <command> help\n" +
+		"  " + prog + " <command> <subcommand> help\n"
+}
 
 // cliError is an error with the exit status and the exact text the AWS CLI
 // prints for it.
@@ -65,7 +70,7 @@ var (
 )
 
 // report prints err as the AWS CLI would and returns the exit status.
-func report(stdout, stderr io.Writer, err error) int {
+func report(prog string, stdout, stderr io.Writer, err error) int {
 	var ce *cliError
 	if !errors.As(err, &ce) {
 		ce = &cliError{code: exitGeneral, msg: err.Error()}
@@ -75,9 +80,9 @@ func report(stdout, stderr io.Writer, err error) int {
 		// Ctrl-C: the AWS CLI only ends the current line.
 		fmt.Fprint(stdout, "\n")
 	case ce.unknown:
-		fmt.Fprintf(stderr, "\n%s\n%s\n\n", usageText, ce.msg)
+		fmt.Fprintf(stderr, "\n%s\n%s\n\n", usageText(prog), ce.msg)
 	case ce.usage:
-		fmt.Fprintf(stderr, "\n%s\neksauth: error: %s\n\n", usageText, ce.msg)
+		fmt.Fprintf(stderr, "\n%s\n%s: error: %s\n\n", usageText(prog), prog, ce.msg)
 	default:
 		fmt.Fprintf(stderr, "\n%s\n", ce.msg)
 	}

@@ -52,7 +52,7 @@ func FuzzParseArgs(f *testing.F) {
 		_, err := parseArgs(strings.Fields(line))
 		if err != nil {
 			var b strings.Builder
-			if code := report(&b, &b, err); code != exitUsage && code != exitGeneral {
+			if code := report("eksauth", &b, &b, err); code != exitUsage && code != exitGeneral {
 				t.Fatalf("%q: exit %d for %v", line, code, err)
 			}
 		}

@@ -5,11 +5,12 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 )
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
+	code := runAs(ctx, filepath.Base(os.Args[0]), os.Args[1:], os.Stdin, os.Stdout, os.Stderr, os.Environ())
 	stop()
 	os.Exit(code)
 }
@@ -17,10 +18,14 @@ func main() {
 // run executes one command line and returns the exit status. It is the
 // whole program, minus the process: tests call it in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
-	e := newEnv(environ)
-	c := &command{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, env: e}
+	return runAs(ctx, "eksauth", args, stdin, stdout, stderr, environ)
+}
+
+// runAs is run for a program named prog, the name usage errors show.
+func runAs(ctx context.Context, prog string, args []string, stdin io.Reader, stdout, stderr io.Writer, environ []string) int {
+	c := &command{ctx: ctx, stdin: stdin, stdout: stdout, stderr: stderr, env: newEnv(environ)}
 	if err := c.main(args); err != nil {
-		return report(stdout, stderr, err)
+		return report(prog, stdout, stderr, err)
 	}
 	return exitOK
 }
