@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"strings"
 	"testing"
 )
@@ -167,5 +168,20 @@ func TestParseArgsSyntax(t *testing.T) {
 				t.Errorf("token %q", v)
 			}
 		})
+	}
+}
+
+// TestUsageNamesTheProgram: run as "aws" (a link), the usage is the AWS
+// CLI v2's, word for word.
+func TestUsageNamesTheProgram(t *testing.T) {
+	sb := newSandbox(t)
+	var out, errb strings.Builder
+	code := runAs(context.Background(), "aws", []string{"eks-auth", "assume-role-for-pod-identity", "--cluster-name", "demo"}, strings.NewReader(""), &out, &errb, sb.environ())
+	want := "\nusage: aws [options] <command> <subcommand> [<subcommand> ...] [parameters]\n" +
+		"To see help text, you can run:\n\n" +
+		"  aws help\n  aws <command> help\n  aws <command> <subcommand> help\n\n" +
+		"aws: error: the following arguments are required: --token\n\n"
+	if code != exitUsage || errb.String() != want {
+		t.Fatalf("exit %d stderr:\n%q\nwant:\n%q", code, errb.String(), want)
 	}
 }
