@@ -43,7 +43,7 @@ func TestTLS(t *testing.T) {
 	t.Run("--no-verify-ssl warns", func(t *testing.T) {
 		sb, args, _ := tlsSandbox(t)
 		r := sb.run("", append(args, "--no-verify-ssl")...)
-		want := "eksauth: InsecureRequestWarning: Unverified HTTPS request is being made to host '127.0.0.1'. Adding certificate verification is strongly advised.\n"
+		want := "eksauth: InsecureRequestWarning: Unverified HTTPS request is being made to host '127.0.0.1'. Adding certificate verification is strongly advised. See: https://urllib3.readthedocs.io/en/latest/advanced-usage.html#tls-warnings\n"
 		if r.code != 0 || r.stdout != "pods.eks.amazonaws.com\n" || r.stderr != want {
 			t.Fatalf("exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 		}

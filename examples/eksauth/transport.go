@@ -88,7 +88,7 @@ func (w *insecureWarner) RoundTrip(req *http.Request) (*http.Response, error) {
 		host := req.URL.Hostname()
 		if !w.warned[host] {
 			w.warned[host] = true
-			fmt.Fprintf(w.stderr, "eksauth: InsecureRequestWarning: Unverified HTTPS request is being made to host '%s'. Adding certificate verification is strongly advised.\n", host)
+			fmt.Fprintf(w.stderr, "eksauth: InsecureRequestWarning: Unverified HTTPS request is being made to host '%s'. Adding certificate verification is strongly advised. See: https://urllib3.readthedocs.io/en/latest/advanced-usage.html#tls-warnings\n", host)
 		}
 		w.mu.Unlock()
 	}
