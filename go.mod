@@ -7,4 +7,4 @@ require (
 	github.com/aws/smithy-go v1.28.9
 )
 
-require github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+require github.com/golang-jwt/jwt/v5 v5.3.1
