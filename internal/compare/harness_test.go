@@ -8,7 +8,6 @@ import (
 	"os"
 	"strings"
 	"sync/atomic"
-	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -118,7 +117,3 @@ func officialInput() *official.AssumeRoleForPodIdentityInput {
 
 // staticToken is the token retriever of the provider benchmarks.
 func staticToken(context.Context) (string, error) { return token, nil }
-
-func TestMain(m *testing.M) {
-	os.Exit(m.Run())
-}
