@@ -83,3 +83,58 @@ func benchCalls(b *testing.B, newDoer func(*testing.B) (caller, func()), baseEnd
 		}
 	})
 }
+
+// TestSidesDoTheSameWork checks that the three sides of BenchmarkCall send
+// the same request (method, URL, body, signing scope) and get the same
+// credentials from the canned answer, so that the benchmark compares like
+// with like.
+func TestSidesDoTheSameWork(t *testing.T) {
+	ctx := context.Background()
+	type work struct {
+		Method, URL, Body, Scope, AccessKey string
+	}
+	seen := func(d *cannedDoer, key string) work {
+		req := d.last.Load()
+		if req == nil {
+			return work{}
+		}
+		var body string
+		if b := d.lastBody.Load(); b != nil {
+			body = string(*b)
+		}
+		return work{Method: req.Method, URL: req.URL.String(), Body: body, Scope: sentOf(req).SigningRegion, AccessKey: key}
+	}
+
+	oursDoer, offDoer, floorDoer := newCannedDoer(), newCannedDoer(), newCannedDoer()
+	oursDoer.keep, offDoer.keep, floorDoer.keep = true, true, true
+	oursOut, err := newOurs(oursDoer, "").AssumeRoleForPodIdentity(ctx, oursInput())
+	if err != nil {
+		t.Fatalf("ours: %v", err)
+	}
+	offOut, err := newOfficial(offDoer, "").AssumeRoleForPodIdentity(ctx, officialInput())
+	if err != nil {
+		t.Fatalf("official: %v", err)
+	}
+	floorOut, err := newFloor(endpoint, floorDoer).call(ctx, cluster, token)
+	if err != nil {
+		t.Fatalf("floor: %v", err)
+	}
+
+	want := work{Method: http.MethodPost, URL: endpoint + "/clusters/demo/assume-role-for-pod-identity",
+		Body: `{"token":"` + token + `"}`, Scope: region, AccessKey: "ASIAEXAMPLE123456789"}
+	sides := map[string]work{
+		"ours":     seen(oursDoer, *oursOut.Credentials.AccessKeyId),
+		"official": seen(offDoer, *offOut.Credentials.AccessKeyId),
+		"floor":    seen(floorDoer, floorOut.Credentials.AccessKeyId),
+	}
+	for name, got := range sides {
+		if got != want {
+			t.Errorf("%s did %+v, want %+v", name, got, want)
+		}
+	}
+	for name, d := range map[string]*cannedDoer{"ours": oursDoer, "official": offDoer, "floor": floorDoer} {
+		if n := d.calls.Load(); n != 1 {
+			t.Errorf("%s sent %d requests, want 1", name, n)
+		}
+	}
+}

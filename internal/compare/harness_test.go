@@ -58,8 +58,11 @@ type cannedDoer struct {
 	header http.Header
 	body   []byte
 	delay  time.Duration // before answering, to let a herd pile up
+	keep   bool          // keep the last request body in lastBody (tests only)
 	calls  atomic.Int64
 	last   atomic.Pointer[http.Request]
+	// lastBody is the last request body, when keep is set.
+	lastBody atomic.Pointer[[]byte]
 }
 
 func newCannedDoer() *cannedDoer {
@@ -70,7 +73,12 @@ func (d *cannedDoer) Do(req *http.Request) (*http.Response, error) {
 	d.calls.Add(1)
 	d.last.Store(req)
 	if req.Body != nil {
-		_, _ = io.Copy(io.Discard, req.Body)
+		if d.keep {
+			b, _ := io.ReadAll(req.Body)
+			d.lastBody.Store(&b)
+		} else {
+			_, _ = io.Copy(io.Discard, req.Body)
+		}
 		_ = req.Body.Close()
 	}
 	if d.delay > 0 {
