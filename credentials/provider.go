@@ -247,7 +247,7 @@ func (p *Provider) Retrieve(ctx context.Context) (aws.Credentials, error) {
 		}
 		if now.Before(e.waitAt) {
 			if now.UnixNano() >= p.retryAt.Load() {
-				p.refreshInBackground(ctx)
+				p.refreshInBackground(ctx, e)
 			}
 			return e.creds, nil
 		}
@@ -266,13 +266,16 @@ func (p *Provider) Invalidate() {
 	p.retryAt.Store(0)
 }
 
-// refreshInBackground starts a refresh unless one is running or backing off.
-func (p *Provider) refreshInBackground(ctx context.Context) {
+// refreshInBackground starts a refresh of seen, the entry the caller found
+// due, unless one is running or backing off, or seen is no longer in
+// service: a refresh may have stored new credentials (or Invalidate dropped
+// them) between the caller's look and the lock.
+func (p *Provider) refreshInBackground(ctx context.Context, seen *entry) {
 	p.mu.Lock()
 	e := p.cur.Load()
-	if p.inflight != nil || e == nil || p.now().UnixNano() < p.retryAt.Load() {
+	if p.inflight != nil || e != seen || p.now().UnixNano() < p.retryAt.Load() {
 		p.mu.Unlock()
-		return // e == nil: invalidated meanwhile, the next Retrieve waits
+		return
 	}
 	p.startLocked(ctx, true)
 	p.mu.Unlock()
