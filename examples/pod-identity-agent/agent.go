@@ -102,7 +102,7 @@ func (a *agent) newProvider(token string, c claims) retriever {
 	tok := credentials.TokenRetrieverFunc(func(context.Context) (string, error) { return token, nil })
 	log := a.log.With("pod_uid", c.podUID)
 	return credentials.New(a.up.forPod(c), a.cluster, tok, func(o *credentials.Options) {
-		o.Logger = smithyLogger(log)
+		o.Logger = smithyLogger(log, token)
 		o.Timeout = a.upstreamTimeout // the gate (upstream.go) has the same deadline
 	})
 }

@@ -159,12 +159,16 @@ func TestUpstreamErrors(t *testing.T) {
 			if !strings.Contains(ta.logs.String(), "eksauth call failed") {
 				t.Errorf("no log line for the failed call:\n%s", ta.logs)
 			}
+			// The operator needs the reason as much as the pod does.
+			if !strings.Contains(ta.logs.String(), "message=") {
+				t.Errorf("the log line of the failed call gives no reason:\n%s", ta.logs)
+			}
 		})
 	}
 }
 
 // TestTokenInUpstreamMessageIsRedacted: even if an upstream message quoted
-// the token, the pod's answer would not.
+// the token, neither the pod's answer nor the log would.
 func TestTokenInUpstreamMessageIsRedacted(t *testing.T) {
 	ta := newTestAgent(t, nil)
 	now := ta.clock.Now()
@@ -175,6 +179,9 @@ func TestTokenInUpstreamMessageIsRedacted(t *testing.T) {
 	r := ta.get(t, credentialsPath, token)
 	if r.status != 400 || strings.Contains(string(r.body), token) || !strings.Contains(r.err.Message, "[token]") {
 		t.Errorf("got %d %s, want 400 with the token redacted", r.status, r.body)
+	}
+	if logs := ta.logs.String(); strings.Contains(logs, token) || !strings.Contains(logs, "[token]") {
+		t.Errorf("log = %s, want the token redacted", logs)
 	}
 }
 

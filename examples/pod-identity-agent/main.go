@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
 	"strings"
@@ -104,14 +105,46 @@ Flags:
 	if fs.NArg() > 0 {
 		problems = append(problems, fmt.Sprintf("unexpected arguments %q", fs.Args()))
 	}
-	if !protocol.ValidClusterName(f.cluster) {
+	switch {
+	case f.cluster == "":
+		problems = append(problems, "-cluster is required: the name of the EKS cluster this node belongs to")
+	case !protocol.ValidClusterName(f.cluster):
 		problems = append(problems, fmt.Sprintf("-cluster %q: want 1 to 100 letters, digits, '-' or '_', starting with a letter or digit", f.cluster))
+	}
+	if f.region != "" && !validRegion(f.region) {
+		problems = append(problems, fmt.Sprintf("-region %q: want a region name such as us-west-2", f.region))
+	}
+	if f.endpoint != "" {
+		if err := checkEndpoint(f.endpoint); err != nil {
+			problems = append(problems, fmt.Sprintf("-endpoint %q: %v", f.endpoint, err))
+		}
+	}
+	for _, addr := range strings.Split(f.listen, ",") {
+		// An empty entry would listen on every interface of a random port:
+		// never what was meant for a credentials endpoint.
+		if _, port, err := net.SplitHostPort(strings.TrimSpace(addr)); err != nil || port == "" {
+			problems = append(problems, fmt.Sprintf("-listen %q: want comma-separated host:port addresses, such as 127.0.0.1:8023", f.listen))
+			break
+		}
 	}
 	if f.cacheSize < 1 {
 		problems = append(problems, "-cache-size must be at least 1")
 	}
-	if f.idleTTL < 0 || f.rate < 0 || f.burst < 1 || f.upstreamTimeout <= 0 || f.maxInflight < 0 || f.shutdownTimeout < 0 {
-		problems = append(problems, "-idle-ttl, -rate, -max-inflight and -shutdown-timeout must not be negative, -burst must be at least 1 and -upstream-timeout positive")
+	for _, c := range []struct {
+		name string
+		bad  bool
+		want string
+	}{
+		{"-idle-ttl", f.idleTTL < 0, "must not be negative"},
+		{"-rate", f.rate < 0, "must not be negative"},
+		{"-burst", f.burst < 1, "must be at least 1"},
+		{"-upstream-timeout", f.upstreamTimeout <= 0, "must be positive"},
+		{"-max-inflight", f.maxInflight < 0, "must not be negative"},
+		{"-shutdown-timeout", f.shutdownTimeout < 0, "must not be negative"},
+	} {
+		if c.bad {
+			problems = append(problems, c.name+" "+c.want)
+		}
 	}
 	for _, v := range []string{f.nodeName, f.instanceID, f.zone} {
 		if strings.ContainsAny(v, "\r\n") {
@@ -151,8 +184,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			o.BaseEndpoint = &f.endpoint
 		}
 	})
-	if o := client.Options(); o.Region == "" && o.BaseEndpoint == nil {
-		return errors.New("no region: set -region or AWS_REGION (or -endpoint)")
+	// The region is the SigV4 signing region, needed with -endpoint too.
+	switch region := client.Options().Region; {
+	case region == "":
+		return errors.New("no region: set -region or AWS_REGION")
+	case !validRegion(region):
+		return fmt.Errorf("region %q from the AWS configuration: want a region name such as us-west-2", region)
 	}
 
 	a := newAgent(agentOptions{
@@ -240,11 +277,39 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	return serveErr
 }
 
-// smithyLogger sends the credentials provider's lines (which never carry a
-// secret) to slog at debug level: the gate (upstream.go) already logs each
-// call and its outcome, and these add the provider's refresh decisions.
-func smithyLogger(log *slog.Logger) logging.Logger {
+// validRegion reports whether r can be a region: a DNS label, as the
+// endpoint and the SigV4 scope need.
+func validRegion(r string) bool {
+	if len(r) > 63 || r == "" || r[0] == '-' || r[len(r)-1] == '-' {
+		return false
+	}
+	return strings.Trim(r, "abcdefghijklmnopqrstuvwxyz0123456789-") == ""
+}
+
+// checkEndpoint refuses what could only fail later, on every pod's request.
+func checkEndpoint(endpoint string) error {
+	u, err := url.Parse(endpoint)
+	switch {
+	case err != nil:
+		return errors.New("not a URL")
+	case u.Scheme != "http" && u.Scheme != "https":
+		return errors.New("want an http:// or https:// URL")
+	case u.Host == "":
+		return errors.New("want a host, as in http://127.0.0.1:8765")
+	}
+	return nil
+}
+
+// smithyLogger sends the credentials provider's lines to slog at debug
+// level: the gate (upstream.go) already logs each call and its outcome, and
+// these add the provider's refresh decisions. They quote the client's
+// errors, so token (the pod's) is scrubbed, as in the gate's lines.
+func smithyLogger(log *slog.Logger, token string) logging.Logger {
 	return logging.LoggerFunc(func(_ logging.Classification, format string, v ...any) {
-		log.Debug(fmt.Sprintf(format, v...))
+		line := fmt.Sprintf(format, v...)
+		if token != "" {
+			line = strings.ReplaceAll(line, token, "[token]")
+		}
+		log.Debug(line)
 	})
 }

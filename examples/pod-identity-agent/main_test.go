@@ -21,11 +21,19 @@ func TestFlags(t *testing.T) {
 		wantErr error
 		stderr  string
 	}{
-		"no cluster":        {nil, errUsage, "-cluster"},
+		"no cluster":        {nil, errUsage, "-cluster is required"},
+		"negative burst":    {[]string{"-cluster", "c1", "-burst", "0"}, errUsage, "-burst must be at least 1"},
+		"negative idle ttl": {[]string{"-cluster", "c1", "-idle-ttl", "-1s"}, errUsage, "-idle-ttl must not be negative"},
+		"bad region":        {[]string{"-cluster", "c1", "-region", "us west 2"}, errUsage, "-region"},
+		"endpoint not URL":  {[]string{"-cluster", "c1", "-endpoint", "not a url"}, errUsage, "-endpoint"},
+		"endpoint ftp":      {[]string{"-cluster", "c1", "-endpoint", "ftp://x"}, errUsage, "http:// or https://"},
+		"endpoint no host":  {[]string{"-cluster", "c1", "-endpoint", "http://"}, errUsage, "want a host"},
+		"listen empty part": {[]string{"-cluster", "c1", "-listen", "127.0.0.1:8023,"}, errUsage, "-listen"},
+		"listen no port":    {[]string{"-cluster", "c1", "-listen", "127.0.0.1"}, errUsage, "-listen"},
 		"bad cluster":       {[]string{"-cluster", "-bad"}, errUsage, "-cluster"},
 		"zero cache":        {[]string{"-cluster", "c1", "-cache-size", "0"}, errUsage, "-cache-size"},
-		"negative rate":     {[]string{"-cluster", "c1", "-rate", "-1"}, errUsage, "-rate"},
-		"zero timeout":      {[]string{"-cluster", "c1", "-upstream-timeout", "0s"}, errUsage, "-upstream-timeout"},
+		"negative rate":     {[]string{"-cluster", "c1", "-rate", "-1"}, errUsage, "-rate must not be negative"},
+		"zero timeout":      {[]string{"-cluster", "c1", "-upstream-timeout", "0s"}, errUsage, "-upstream-timeout must be positive"},
 		"multiline node":    {[]string{"-cluster", "c1", "-node-name", "a\nb"}, errUsage, "-node-name"},
 		"extra argument":    {[]string{"-cluster", "c1", "extra"}, errUsage, "unexpected arguments"},
 		"unknown flag":      {[]string{"-cluster", "c1", "-nope"}, errUsage, "-nope"},
@@ -144,10 +152,27 @@ func TestRun(t *testing.T) {
 }
 
 func TestRunNeedsARegion(t *testing.T) {
+	for name, args := range map[string][]string{
+		"no endpoint": {"-cluster", "c1", "-listen", "127.0.0.1:0"},
+		// The region is the signing region: an endpoint does not replace it.
+		"endpoint": {"-cluster", "c1", "-listen", "127.0.0.1:0", "-endpoint", "http://127.0.0.1:1"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			hermeticEnv(t)
+			t.Setenv("AWS_REGION", "")
+			err := run(context.Background(), args, io.Discard, io.Discard)
+			if err == nil || !strings.Contains(err.Error(), "no region") {
+				t.Errorf("run = %v, want a missing-region error", err)
+			}
+		})
+	}
+}
+
+func TestRunRefusesABadRegionFromTheEnvironment(t *testing.T) {
 	hermeticEnv(t)
-	t.Setenv("AWS_REGION", "")
+	t.Setenv("AWS_REGION", "us west 2")
 	err := run(context.Background(), []string{"-cluster", "c1", "-listen", "127.0.0.1:0"}, io.Discard, io.Discard)
-	if err == nil || !strings.Contains(err.Error(), "region") {
-		t.Errorf("run = %v, want a missing-region error", err)
+	if err == nil || !strings.Contains(err.Error(), `region "us west 2"`) {
+		t.Errorf("run = %v, want a bad-region error", err)
 	}
 }

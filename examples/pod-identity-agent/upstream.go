@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -59,7 +61,7 @@ func (p podClient) AssumeRoleForPodIdentity(ctx context.Context, in *eksauth.Ass
 			defer func() { <-u.sem }()
 		case <-ctx.Done():
 			err := ctx.Err()
-			u.logCall(ctx, p.c, start, nil, err)
+			u.logCall(ctx, p.c, start, nil, err, aws.ToString(in.Token))
 			return nil, err
 		}
 	}
@@ -74,14 +76,15 @@ func (p podClient) AssumeRoleForPodIdentity(ctx context.Context, in *eksauth.Ass
 		in2.Zone = &u.zone
 	}
 	out, err := u.client.AssumeRoleForPodIdentity(ctx, &in2, optFns...)
-	u.logCall(ctx, p.c, start, out, err)
+	u.logCall(ctx, p.c, start, out, err, aws.ToString(in.Token))
 	return out, err
 }
 
 // logCall writes the one line per upstream call. It names the pod by its
 // claims (unverified until the call succeeds); of the answer it logs only
-// the role, the expiry and the request ID, never the token or a key.
-func (u *upstream) logCall(ctx context.Context, c claims, start time.Time, out *eksauth.AssumeRoleForPodIdentityOutput, err error) {
+// the role, the expiry and the request ID, never the token or a key
+// (token is passed only to scrub it from messages).
+func (u *upstream) logCall(ctx context.Context, c claims, start time.Time, out *eksauth.AssumeRoleForPodIdentityOutput, err error, token string) {
 	attrs := []slog.Attr{
 		slog.String("pod_uid", c.podUID),
 		slog.String("pod", c.namespace+"/"+c.podName),
@@ -92,13 +95,20 @@ func (u *upstream) logCall(ctx context.Context, c claims, start time.Time, out *
 		ae := upstreamError(err)
 		attrs = append(attrs, slog.Int("status", ae.status), slog.String("code", ae.Code))
 		var re *awshttp.ResponseError
-		if errors.As(err, &re) {
+		if errors.As(err, &re) && re.ServiceRequestID() != "" {
 			attrs = append(attrs, slog.String("request_id", re.ServiceRequestID()))
 		}
+		// EKS Auth's message; without one (unreachable, timeout, bad
+		// configuration) the pod's answer, which says why.
+		msg := ae.Message
 		var apiErr smithy.APIError
 		if errors.As(err, &apiErr) {
-			attrs = append(attrs, slog.String("message", apiErr.ErrorMessage()))
+			msg = apiErr.ErrorMessage()
 		}
+		if token != "" {
+			msg = strings.ReplaceAll(msg, token, "[token]")
+		}
+		attrs = append(attrs, slog.String("message", msg))
 		u.log.LogAttrs(ctx, slog.LevelWarn, "eksauth call failed", attrs...)
 		return
 	}
