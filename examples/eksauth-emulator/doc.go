@@ -22,8 +22,12 @@
 //	-token-ttl duration      lifetime of printed and minted tokens (default 24h)
 //	-credential-lifetime d   lifetime of issued credentials (default: as EKS, 6h or 59m)
 //	-access-key-id, -secret-access-key, -session-token   fixed node credentials
-//	-env-file path           also write the export lines to path
+//	-env-file path           also write the export lines to path (mode 0600)
 //	-quiet                   do not log requests to stderr
+//
+// It exits with 0 after SIGINT or SIGTERM, 2 for a bad command line or
+// config file, and 1 when it cannot start (the address is in use, the
+// -env-file cannot be written).
 //
 // The config file is JSON:
 //

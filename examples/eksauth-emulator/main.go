@@ -24,14 +24,30 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			os.Exit(0)
-		}
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	var se *startError
+	switch {
+	case err == nil, errors.Is(err, flag.ErrHelp):
+	case errors.Is(err, errFlags): // flag has printed it, and the usage
+		os.Exit(2)
+	case errors.As(err, &se): // the command line was fine
+		fmt.Fprintln(os.Stderr, "eksauth-emulator:", err)
+		os.Exit(1)
+	default:
 		fmt.Fprintln(os.Stderr, "eksauth-emulator:", err)
 		os.Exit(2)
 	}
 }
+
+// Exit statuses, as the agent's: 2 for a bad command line or config
+// file, 1 when the server could not start.
+var errFlags = errors.New("bad flags")
+
+// startError is a failure after the settings were accepted.
+type startError struct{ err error }
+
+func (e *startError) Error() string { return e.err.Error() }
+func (e *startError) Unwrap() error { return e.err }
 
 // settings are the parsed flags and config file.
 type settings struct {
@@ -95,6 +111,19 @@ func parseSettings(args []string, stderr io.Writer) (settings, error) {
 	var configPath string
 	fs := flag.NewFlagSet("eksauth-emulator", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: eksauth-emulator [-associate cluster/namespace/serviceaccount=roleARN]... [flags]
+
+Serves an EKS Auth emulator (package eksauthtest) on a local port. It prints
+the environment that points an AWS SDK or the AWS CLI at it (endpoint, region
+and the node credentials it accepts) and a service-account token for each
+association, then serves until SIGINT or SIGTERM. Fresh tokens:
+  curl -s 'http://<addr>/emulator/token?cluster=C&namespace=N&serviceAccount=S'
+
+Flags:
+`)
+		fs.PrintDefaults()
+	}
 	fs.StringVar(&s.addr, "addr", "127.0.0.1:8765", "listen `address`; port 0 picks a free port")
 	fs.StringVar(&s.region, "region", eksauthtest.DefaultRegion, "`region` to answer for")
 	fs.StringVar(&s.account, "account", eksauthtest.DefaultAccountID, "account `ID` of ARNs")
@@ -108,7 +137,10 @@ func parseSettings(args []string, stderr io.Writer) (settings, error) {
 	fs.StringVar(&s.envFile, "env-file", "", "also write the export lines to `path`")
 	fs.BoolVar(&s.quiet, "quiet", false, "do not log requests to stderr")
 	if err := fs.Parse(args); err != nil {
-		return s, err
+		if errors.Is(err, flag.ErrHelp) {
+			return s, err
+		}
+		return s, fmt.Errorf("%w: %w", errFlags, err)
 	}
 	if fs.NArg() > 0 {
 		return s, fmt.Errorf("unexpected arguments %q", fs.Args())
@@ -152,7 +184,14 @@ func parseSettings(args []string, stderr io.Writer) (settings, error) {
 	if !validRegion(s.region) {
 		return s, fmt.Errorf("invalid region %q", s.region)
 	}
+	if !validAccount(s.account) {
+		return s, fmt.Errorf("invalid account ID %q: want 12 digits", s.account)
+	}
 	return s, nil
+}
+
+func validAccount(a string) bool {
+	return len(a) == 12 && strings.Trim(a, "0123456789") == ""
 }
 
 func readConfig(path string) (configFile, error) {
@@ -165,6 +204,9 @@ func readConfig(path string) (configFile, error) {
 	dec := json.NewDecoder(io.LimitReader(f, 1<<20))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
+		if errors.Is(err, io.EOF) {
+			return cfg, fmt.Errorf("%s: empty file, want a JSON object", path)
+		}
 		return cfg, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, nil
@@ -186,7 +228,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	l, err := net.Listen("tcp", s.addr)
 	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+		return &startError{fmt.Errorf("listen: %w", err)}
 	}
 	logger := log.New(stderr, "", log.LstdFlags)
 	var srv *eksauthtest.Server
@@ -213,8 +255,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	env := envLines(srv)
 	if s.envFile != "" {
-		if err := os.WriteFile(s.envFile, []byte(strings.Join(env, "\n")+"\n"), 0o600); err != nil {
-			return fmt.Errorf("write -env-file: %w", err)
+		if err := writeEnvFile(s.envFile, env); err != nil {
+			return &startError{fmt.Errorf("write -env-file: %w", err)}
 		}
 	}
 	printSetup(stdout, srv, s, env, ids)
@@ -222,6 +264,25 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	<-ctx.Done()
 	fmt.Fprintln(stdout, "# shutting down")
 	return nil
+}
+
+// writeEnvFile writes the export lines, which hold the node's secret key,
+// readable by the owner only, also over an existing file (which
+// os.WriteFile would leave with its old mode).
+func writeEnvFile(path string, env []string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
+	if err != nil {
+		return err
+	}
+	if err := f.Chmod(0o600); err != nil {
+		f.Close()
+		return err
+	}
+	if _, err := f.WriteString(strings.Join(env, "\n") + "\n"); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // envLines are the export lines that point an SDK at srv.

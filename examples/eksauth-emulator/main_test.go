@@ -192,6 +192,11 @@ func TestShutdownOnCancel(t *testing.T) {
 
 func TestConfigFileAndEnvFile(t *testing.T) {
 	envFile := filepath.Join(t.TempDir(), "emulator.env")
+	// An existing, world-readable file must not keep its mode: it gets
+	// the node's secret key.
+	if err := os.WriteFile(envFile, []byte("old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	e := startEmulator(t, "-config", filepath.Join("testdata", "associations.json"), "-env-file", envFile,
 		"-access-key-id", "AKIAEXAMPLEEXAMPLE01", "-secret-access-key", strings.Repeat("k", 40))
 	vars := e.env()
@@ -210,6 +215,9 @@ func TestConfigFileAndEnvFile(t *testing.T) {
 	written, err := os.ReadFile(envFile)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if fi, err := os.Stat(envFile); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("-env-file mode = %v (%v), want 0600", fi.Mode().Perm(), err)
 	}
 	for _, line := range strings.Split(strings.TrimSpace(string(written)), "\n") {
 		if !strings.Contains(e.stdout.String(), line+"\n") {
@@ -274,6 +282,8 @@ func TestBadArguments(t *testing.T) {
 		"tiny credential lifetime":  {"-credential-lifetime", "1ms"},
 		"bad region":                {"-region", "US West"},
 		"bad address":               {"-addr", "256.0.0.1:1"},
+		"short account":             {"-account", "12"},
+		"config empty":              {"-config", filepath.Join("testdata", "empty.json")},
 	}
 	for name, args := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -2,6 +2,9 @@ package main
 
 import (
 	"bufio"
+	"bytes"
+	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"strings"
@@ -59,6 +62,46 @@ func TestSignals(t *testing.T) {
 			}
 			if len(rest) != 1 || rest[0] != "# shutting down" {
 				t.Errorf("output after %v = %q, want the shutdown line", sig, rest)
+			}
+		})
+	}
+}
+
+// TestExitStatus runs the real main: 0 for help, 2 for a bad command line
+// (said once), 1 when the server cannot start.
+func TestExitStatus(t *testing.T) {
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() })
+	for name, tc := range map[string]struct {
+		args, stderr string
+		status       int
+	}{
+		"help":         {"-h", "Usage: eksauth-emulator", 0},
+		"unknown flag": {"-bogus", "flag provided but not defined: -bogus", 2},
+		"bad account":  {"-account 12", "eksauth-emulator: invalid account ID", 2},
+		"port in use":  {"-addr " + busy.Addr().String(), "eksauth-emulator: listen:", 1},
+	} {
+		t.Run(name, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^$")
+			cmd.Env = append(os.Environ(), "EKSAUTH_EMULATOR_RUN_MAIN=1", "EKSAUTH_EMULATOR_ARGS="+tc.args)
+			var stderr bytes.Buffer
+			cmd.Stderr = &stderr
+			err := cmd.Run()
+			status := 0
+			var ee *exec.ExitError
+			if errors.As(err, &ee) {
+				status = ee.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if status != tc.status {
+				t.Errorf("exit status = %d, want %d; stderr:\n%s", status, tc.status, &stderr)
+			}
+			if got := stderr.String(); strings.Count(got, tc.stderr) != 1 {
+				t.Errorf("stderr = %q, want %q once", got, tc.stderr)
 			}
 		})
 	}
