@@ -17,6 +17,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -52,12 +53,50 @@ const (
 )
 
 func main() {
+	switch err := parseArgs(os.Args[1:], os.Stderr); {
+	case errors.Is(err, flag.ErrHelp):
+		return
+	case err != nil:
+		os.Exit(2)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	defer stop()
-	if err := run(ctx, os.Stdout); err != nil {
+	err := run(ctx, os.Stdout)
+	interrupted := ctx.Err() != nil
+	stop()
+	switch {
+	case err == nil:
+	case interrupted:
+		fmt.Fprintln(os.Stderr, "quickstart: interrupted")
+		os.Exit(130)
+	default:
 		fmt.Fprintln(os.Stderr, "quickstart:", err)
 		os.Exit(1)
 	}
+}
+
+// parseArgs accepts only -h: the quickstart has nothing to configure, and
+// silently running the whole demo for a mistyped flag would be confusing.
+func parseArgs(args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprint(fs.Output(), `Usage: go run ./examples/quickstart
+
+Runs EKS Pod Identity end to end in a few seconds, on the EKS Auth emulator
+embedded in this process: an association, a token file the "kubelet" writes
+and rotates, a credentials.Provider in an aws.Config, and a background
+refresh through an injected outage. Nothing leaves the machine and no secret
+is printed. It takes no flags or arguments.
+`)
+	}
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "quickstart: unexpected arguments %q; it takes none (-h for help)\n", fs.Args())
+		return errors.New("unexpected arguments")
+	}
+	return nil
 }
 
 func run(ctx context.Context, w io.Writer) error {
