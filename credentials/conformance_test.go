@@ -495,40 +495,77 @@ func TestConformanceErrorsKeepTheirTypes(t *testing.T) {
 	}
 }
 
+// TestConformanceColdHerdSharesOneCall: 1,000 cold callers share one
+// upstream call, whether it succeeds or fails. After a failure, callers
+// still arriving start (and share) one more call, answered with success.
 func TestConformanceColdHerdSharesOneCall(t *testing.T) {
-	const callers = 1000
-	g := newCFGate(t)
-	f := &cfClient{respond: g.respond}
-	p := cfNew(f)
+	tests := []struct {
+		name  string
+		reply cfReply
+		check func(cfResult) error
+	}{
+		{"success", cfReply{out: cfAnswer(1, time.Now().Add(time.Hour))}, func(r cfResult) error {
+			if r.err != nil || r.creds.AccessKeyID != cfKey(1) {
+				return fmt.Errorf("Retrieve = %q, %v; want %s", r.creds.AccessKeyID, r.err, cfKey(1))
+			}
+			return nil
+		}},
+		{"failure", cfReply{err: cfAPIError(&types.ThrottlingException{Message: aws.String("slow down")})}, func(r cfResult) error {
+			if !cfAs[*types.ThrottlingException](r.err) && (r.err != nil || r.creds.AccessKeyID != cfKey(2)) {
+				return fmt.Errorf("Retrieve = %q, %v; want a *types.ThrottlingException or, late, %s", r.creds.AccessKeyID, r.err, cfKey(2))
+			}
+			return nil
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			const callers = 1000
+			g := newCFGate(t)
+			f := &cfClient{respond: func(ctx context.Context, n int) cfReply {
+				if n == 1 {
+					return g.respond(ctx, n)
+				}
+				return cfReply{out: cfAnswer(n, time.Now().Add(time.Hour))}
+			}}
+			p := cfNew(f)
 
-	start := make(chan struct{})
-	results := make(chan cfResult, callers)
-	var wg sync.WaitGroup
-	for range callers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			<-start
-			c, err := p.Retrieve(context.Background())
-			results <- cfResult{c, err}
-		}()
-	}
-	close(start)
-	g.waitEntered(t, 1)
-	// Give the herd a moment to pile up behind the call. Whoever comes
-	// after the answer is served from memory, so one call is right
-	// either way.
-	time.Sleep(20 * time.Millisecond)
-	g.answers <- cfReply{out: cfAnswer(1, time.Now().Add(time.Hour))}
-	wg.Wait()
-	close(results)
-	for r := range results {
-		if r.err != nil || r.creds.AccessKeyID != cfKey(1) {
-			t.Fatalf("Retrieve = %q, %v; want %s", r.creds.AccessKeyID, r.err, cfKey(1))
-		}
-	}
-	if n := f.calls.Load(); n != 1 {
-		t.Errorf("upstream calls = %d, want 1", n)
+			start := make(chan struct{})
+			results := make(chan cfResult, callers)
+			var wg sync.WaitGroup
+			for range callers {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					c, err := p.Retrieve(context.Background())
+					results <- cfResult{c, err}
+				}()
+			}
+			close(start)
+			g.waitEntered(t, 1)
+			// Give the herd a moment to pile up behind the call; the
+			// assertions below do not depend on how many got there.
+			time.Sleep(20 * time.Millisecond)
+			g.answers <- tt.reply
+			wg.Wait()
+			close(results)
+			shared := 0
+			for r := range results {
+				if err := tt.check(r); err != nil {
+					t.Fatal(err)
+				}
+				if r.creds.AccessKeyID == cfKey(1) || r.err != nil {
+					shared++
+				}
+			}
+			want := int64(1)
+			if shared < callers {
+				want = 2
+			}
+			if n := f.calls.Load(); n != want {
+				t.Errorf("upstream calls = %d, want %d (%d of %d callers shared the first)", n, want, shared, callers)
+			}
+		})
 	}
 }
 
@@ -1301,4 +1338,134 @@ func TestConformanceNoGoroutineLeft(t *testing.T) {
 	cfEventually(t, 2*time.Second, fmt.Sprintf("goroutines back to %d", base), func() bool {
 		return runtime.NumGoroutine() <= base
 	})
+}
+
+// TestConformanceLoggerMayCallTheProvider: the Provider does not hold its
+// lock while logging, so a logger that calls back into it (one that ships
+// lines with the same credentials, say) does not deadlock.
+func TestConformanceLoggerMayCallTheProvider(t *testing.T) {
+	var p *credentials.Provider
+	var logged atomic.Int64
+	logger := logging.LoggerFunc(func(logging.Classification, string, ...any) {
+		logged.Add(1)
+		p.Invalidate()
+		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+		defer cancel()
+		p.Retrieve(ctx) //nolint:errcheck // any answer will do; returning is the point
+	})
+	var failing atomic.Bool
+	failing.Store(true)
+	f := &cfClient{respond: func(_ context.Context, n int) cfReply {
+		if failing.Swap(false) {
+			return cfReply{err: cfAPIError(&types.InternalServerException{Message: aws.String("oops")})}
+		}
+		return cfReply{out: cfAnswer(n, time.Now().Add(time.Hour))}
+	}}
+	p = cfNew(f, func(o *credentials.Options) { o.Logger = logger })
+	r := cfAwait(t, cfGo(context.Background(), p), "with a logger calling back")
+	if !cfAs[*types.InternalServerException](r.err) {
+		t.Errorf("Retrieve error = %v, want a *types.InternalServerException", r.err)
+	}
+	if logged.Load() == 0 {
+		t.Error("the failure was not logged")
+	}
+}
+
+// TestConformanceInvalidateDuringBackgroundRefresh: after Invalidate the
+// next Retrieve waits for a call of its own; the background refresh's
+// answer is not stored.
+func TestConformanceInvalidateDuringBackgroundRefresh(t *testing.T) {
+	t.Parallel()
+	g := newCFGate(t)
+	var answered atomic.Int64
+	f := &cfClient{respond: func(ctx context.Context, n int) cfReply {
+		if n == 1 {
+			return cfReply{out: cfAnswer(1, time.Now().Add(2*time.Second))}
+		}
+		defer answered.Add(1)
+		return g.respond(ctx, n)
+	}}
+	p := cfNew(f, cfWindow(500*time.Millisecond)) // refresh 0.6 to 0.9 s on
+	cfNow(t, p, cfKey(1))
+	deadline := time.Now().Add(1400 * time.Millisecond)
+	for started := false; !started; {
+		cfNow(t, p, cfKey(1))
+		select {
+		case <-g.entered:
+			started = true
+		default:
+			if time.Now().After(deadline) {
+				t.Fatal("no background refresh")
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+
+	p.Invalidate()
+	after := cfGo(context.Background(), p)
+	g.waitEntered(t, 3)
+	g.answers <- cfReply{out: cfAnswer(2, time.Now().Add(time.Hour))} // whichever call takes it
+	g.answers <- cfReply{out: cfAnswer(3, time.Now().Add(time.Hour))}
+	r := cfAwait(t, after, "after Invalidate")
+	if r.err != nil {
+		t.Fatalf("Retrieve after Invalidate: %v", r.err)
+	}
+	want := r.creds.AccessKeyID // the answer the call of its own took
+	// Once the background call has answered too, its result must not be
+	// what is served.
+	cfEventually(t, time.Second, "both calls answered", func() bool { return answered.Load() == 2 })
+	time.Sleep(10 * time.Millisecond) // let it publish, or fail to
+	for range 3 {
+		cfNow(t, p, want)
+	}
+	if n := f.calls.Load(); n != 3 {
+		t.Errorf("upstream calls = %d, want 3", n)
+	}
+}
+
+// TestConformanceRefreshPointsAreJittered: providers that got credentials
+// together do not refresh together, and each refreshes between about 40%
+// and 60% of the usable lifetime remaining.
+func TestConformanceRefreshPointsAreJittered(t *testing.T) {
+	t.Parallel()
+	const n = 12
+	exp := time.Now().Add(3 * time.Second)
+	arrival := time.Now()
+	refreshed := make([]atomic.Int64, n) // Unix nanoseconds of the second call
+	ps := make([]*credentials.Provider, n)
+	for i := range ps {
+		f := &cfClient{}
+		f.respond = func(_ context.Context, k int) cfReply {
+			if k == 1 {
+				return cfReply{out: cfAnswer(k, exp)}
+			}
+			refreshed[i].CompareAndSwap(0, time.Now().UnixNano())
+			return cfReply{out: cfAnswer(k, time.Now().Add(time.Hour))}
+		}
+		ps[i] = cfNew(f, cfWindow(500*time.Millisecond)) // usable 2.5 s
+		cfNow(t, ps[i], cfKey(1))
+	}
+	cfEventually(t, 2500*time.Millisecond, "every provider refreshed", func() bool {
+		all := true
+		for i, p := range ps {
+			if _, err := p.Retrieve(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			all = all && refreshed[i].Load() != 0
+		}
+		return all
+	})
+	first, last := time.Duration(1<<62), time.Duration(0)
+	for i := range refreshed {
+		d := time.Unix(0, refreshed[i].Load()).Sub(arrival)
+		first, last = min(first, d), max(last, d)
+	}
+	// The points are drawn from 1.0 to 1.5 s after arrival; allow for
+	// polling and a loaded machine on the late side.
+	if first < 900*time.Millisecond || last > 2*time.Second {
+		t.Errorf("refreshes between %s and %s after arrival, want within about 1 to 1.5 s", first, last)
+	}
+	if last-first < 20*time.Millisecond {
+		t.Errorf("%d providers refreshed within %s of each other: no jitter", n, last-first)
+	}
 }

@@ -342,21 +342,32 @@ func (p *Provider) refresh(ctx context.Context, c *call, background bool) {
 	if p.inflight == c {
 		p.inflight = nil
 	}
-	current := c.gen == p.gen
-	if current {
+	var (
+		failures int // > 0: log this failure, which is current
+		wait     time.Duration
+		kept     *entry
+	)
+	if c.gen == p.gen {
 		if err == nil {
 			p.failures = 0
 			p.cur.Store(e)
 			p.retryAt.Store(0)
 		} else {
 			p.failures++
-			wait := p.backoff(p.failures)
+			failures = p.failures
+			wait = p.backoff(p.failures)
 			p.retryAt.Store(p.now().Add(wait).UnixNano())
-			p.logFailure(err, background, wait)
+			kept = p.cur.Load()
 		}
 	}
 	p.mu.Unlock()
 
+	// Log outside the lock, so that a slow logger, or one that calls back
+	// into the Provider, holds nobody up; but before waking the waiters, so
+	// that the line is there when their Retrieve returns.
+	if failures > 0 {
+		p.logFailure(err, background, failures, wait, kept)
+	}
 	if err == nil {
 		c.creds = e.creds
 	}
@@ -364,18 +375,18 @@ func (p *Provider) refresh(ctx context.Context, c *call, background bool) {
 	close(c.done)
 }
 
-func (p *Provider) logFailure(err error, background bool, wait time.Duration) {
+func (p *Provider) logFailure(err error, background bool, failures int, wait time.Duration, kept *entry) {
 	if !background {
 		p.logger.Logf(logging.Warn, "credentials: cluster %s: refresh failed (%d in a row): %v",
-			p.cluster, p.failures, err)
+			p.cluster, failures, err)
 		return
 	}
 	until := "none"
-	if e := p.cur.Load(); e != nil {
-		until = e.waitAt.UTC().Format(time.RFC3339)
+	if kept != nil {
+		until = kept.waitAt.UTC().Format(time.RFC3339)
 	}
 	p.logger.Logf(logging.Warn, "credentials: cluster %s: background refresh failed (%d in a row), keeping the credentials valid until %s, next try in %s or later: %v",
-		p.cluster, p.failures, until, wait.Round(time.Millisecond), err)
+		p.cluster, failures, until, wait.Round(time.Millisecond), err)
 }
 
 // backoff is the jittered wait after n failures in a row: the upper half of
