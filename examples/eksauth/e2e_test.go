@@ -133,6 +133,13 @@ func TestServiceErrors(t *testing.T) {
 			},
 			code: "MissingAuthenticationTokenException", message: "Missing Authentication Token",
 		},
+		"an answer without a code or a body": {
+			setup: func(t *testing.T, sb *sandbox, em *emulator, clock *fakeClock) []string {
+				em.Inject(eksauthtest.Fault{Status: 418, Body: " "})
+				return []string{"--cluster-name", "demo", "--token", em.token}
+			},
+			code: "418",
+		},
 		"throttled until retries run out": {
 			setup: func(t *testing.T, sb *sandbox, em *emulator, clock *fakeClock) []string {
 				sb.set("AWS_MAX_ATTEMPTS", "2")

@@ -7,10 +7,13 @@ import (
 	"fmt"
 	"io"
 	"net"
+	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	smithy "github.com/aws/smithy-go"
 )
 
@@ -103,6 +106,20 @@ func operationError(err error, endpoint string) error {
 		code, msg := ae.ErrorCode(), ae.ErrorMessage()
 		if code == "" {
 			code = "Unknown"
+		}
+		var re *awshttp.ResponseError
+		if code == "UnknownError" && errors.As(err, &re) && re.HTTPStatusCode() > 0 {
+			// The client's stand-in for an answer without a code (a proxy,
+			// a wrong endpoint): botocore names the status instead, and the
+			// reason for a 5xx without a message.
+			status := re.HTTPStatusCode()
+			code = strconv.Itoa(status)
+			if msg == "UnknownError" {
+				msg = ""
+				if status >= 500 {
+					msg = http.StatusText(status)
+				}
+			}
 		}
 		op := "AssumeRoleForPodIdentity"
 		var me *retry.MaxAttemptsError
