@@ -8,7 +8,8 @@ func NewWithClock(client APIClient, clusterName string, token TokenRetriever, no
 }
 
 // RefreshDone returns a channel closed when the refresh running now, if
-// any, has published its result.
+// any, has published its result. A background failure is logged after
+// that, outside the lock; wait for log lines with waitLog.
 func (p *Provider) RefreshDone() <-chan struct{} {
 	p.mu.Lock()
 	defer p.mu.Unlock()

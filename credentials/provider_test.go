@@ -312,7 +312,7 @@ func TestBackgroundRefreshServesCachedWhileUpstreamBlocked(t *testing.T) {
 	clk := newClock()
 	respond, entered, answers := gated()
 	api := &fakeAPI{respond: respond}
-	var logs bytes.Buffer
+	var logs syncBuffer
 	p := newTestProvider(t, api, clk, func(o *credentials.Options) { o.Logger = logging.NewStandardLogger(&logs) })
 
 	go func() { <-entered; answers <- reply{out: output(1, t0.Add(lifetime))} }()
@@ -345,9 +345,7 @@ func TestBackgroundRefreshServesCachedWhileUpstreamBlocked(t *testing.T) {
 		t.Errorf("Expires after refresh = %v, want %v", c.Expires, want)
 	}
 	for _, want := range []string{"background refresh started", "background refresh done"} {
-		if !strings.Contains(logs.String(), want) {
-			t.Errorf("log %q does not mention %q", logs.String(), want)
-		}
+		waitLog(t, &logs, want)
 	}
 }
 
@@ -401,7 +399,7 @@ func TestBackgroundFailureKeepsServingAndBacksOff(t *testing.T) {
 		}
 		return reply{out: output(n, clk.Now().Add(lifetime))}
 	}}
-	var logs bytes.Buffer
+	var logs syncBuffer
 	p := newTestProvider(t, api, clk, func(o *credentials.Options) { o.Logger = logging.NewStandardLogger(&logs) })
 	mustRetrieve(t, p, "ASIAKEY1")
 
@@ -424,9 +422,7 @@ func TestBackgroundFailureKeepsServingAndBacksOff(t *testing.T) {
 		}
 		now += wait
 	}
-	if !strings.Contains(logs.String(), "background refresh failed (3 in a row)") {
-		t.Errorf("log %q does not report the third failure", logs.String())
-	}
+	waitLog(t, &logs, "background refresh failed (3 in a row)")
 
 	fail.Store(false)
 	clk.Set(now)
@@ -953,7 +949,7 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 		}
 		return reply{out: output(n, clk.Now().Add(lifetime))}
 	}}
-	var logs bytes.Buffer
+	var logs syncBuffer
 	p := newTestProvider(t, api, clk, func(o *credentials.Options) { o.Logger = logging.NewStandardLogger(&logs) })
 	mustRetrieve(t, p, "ASIAKEY1")
 	clk.Set(refreshAt)
@@ -968,12 +964,43 @@ func TestNoSecretInLogsOrErrors(t *testing.T) {
 	if err == nil {
 		t.Fatal("want an error")
 	}
+	for _, want := range []string{"WARN credentials: cluster demo-cluster: background refresh failed (1 in a row)", "AccessDeniedException", "refresh failed (2 in a row)"} {
+		waitLog(t, &logs, want)
+	}
 	assertNoSecret(t, err.Error())
 	assertNoSecret(t, logs.String())
-	for _, want := range []string{"WARN credentials: cluster demo-cluster: background refresh failed (1 in a row)", "AccessDeniedException", "refresh failed (2 in a row)"} {
-		if !strings.Contains(logs.String(), want) {
-			t.Errorf("log %q does not contain %q", logs.String(), want)
+}
+
+// syncBuffer is a log sink that the refresh goroutines may write while the
+// test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex // guards buf
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// waitLog waits for want in logs: a background refresh logs its failure
+// after publishing its result, so the line may come just after
+// RefreshDone.
+func waitLog(t *testing.T, logs *syncBuffer, want string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(logs.String(), want) {
+		if time.Now().After(deadline) {
+			t.Fatalf("log %q does not contain %q", logs.String(), want)
 		}
+		time.Sleep(time.Millisecond)
 	}
 }
 
