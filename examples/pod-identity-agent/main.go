@@ -205,14 +205,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		instanceID:      f.instanceID,
 		zone:            f.zone,
 		logger:          log,
-		ready: func(ctx context.Context) error {
-			// Ready means the agent can sign: the node's credentials are
-			// there (the SDK caches them, so this is cheap).
-			if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-				return fmt.Errorf("node credentials: %w", err)
-			}
-			return nil
-		},
+		ready:           nodeCredentialsReady(cfg),
 	})
 
 	var listeners []net.Listener
@@ -259,6 +252,15 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	log.Info("agent started", "cluster", f.cluster, "region", client.Options().Region, "endpoint", aws.ToString(client.Options().BaseEndpoint),
 		"cache_size", f.cacheSize, "idle_ttl", f.idleTTL, "rate", f.rate, "burst", f.burst)
+	go func() {
+		// Missing node credentials are not fatal (IMDS may come up later),
+		// but the operator should not learn of them from the first pod.
+		ctx, cancel := context.WithTimeout(serveCtx, f.upstreamTimeout)
+		defer cancel()
+		if err := nodeCredentialsReady(cfg)(ctx); err != nil && serveCtx.Err() == nil {
+			log.Warn("no node credentials yet: pods get 502 and /readyz 503 until there are", "error", err)
+		}
+	}()
 
 	var serveErr error
 	select {
@@ -275,6 +277,17 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	wg.Wait()
 	return serveErr
+}
+
+// nodeCredentialsReady is the readiness check: the agent can sign, the
+// node's credentials are there (the SDK caches them, so this is cheap).
+func nodeCredentialsReady(cfg aws.Config) func(context.Context) error {
+	return func(ctx context.Context) error {
+		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
+			return fmt.Errorf("node credentials: %w", err)
+		}
+		return nil
+	}
 }
 
 // validRegion reports whether r can be a region: a DNS label, as the

@@ -144,6 +144,9 @@ func TestRun(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", want, logs)
 		}
 	}
+	if strings.Contains(logs, "no node credentials") {
+		t.Errorf("warned of missing node credentials that were there:\n%s", logs)
+	}
 	for _, secret := range []string{token, node.SecretAccessKey, node.SessionToken} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("log contains a secret:\n%s", logs)
@@ -174,5 +177,27 @@ func TestRunRefusesABadRegionFromTheEnvironment(t *testing.T) {
 	err := run(context.Background(), []string{"-cluster", "c1", "-listen", "127.0.0.1:0"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), `region "us west 2"`) {
 		t.Errorf("run = %v, want a bad-region error", err)
+	}
+}
+
+// TestRunWarnsWithoutNodeCredentials: the agent starts without node
+// credentials (IMDS may come up later) but says so at once.
+func TestRunWarnsWithoutNodeCredentials(t *testing.T) {
+	hermeticEnv(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	stderr := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-cluster", "c1", "-endpoint", "http://127.0.0.1:1", "-listen", "127.0.0.1:0"}, io.Discard, stderr)
+	}()
+	t.Cleanup(func() {
+		cancel()
+		<-done
+	})
+	for deadline := time.Now().Add(30 * time.Second); !strings.Contains(stderr.String(), "no node credentials yet"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no warning about the missing node credentials:\n%s", stderr)
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
