@@ -234,6 +234,13 @@ func (c *command) call(ps params) (*eksauth.AssumeRoleForPodIdentityOutput, erro
 		if errors.As(err, &pe) {
 			return nil, &cliError{code: exitGeneral, msg: fmt.Sprintf("The config profile (%s) could not be found", s.profile)}
 		}
+		// The SDK reads AWS_CA_BUNDLE and ca_bundle too, and fails with
+		// its own words first: report a bad bundle as --ca-bundle does.
+		if s.caBundle != "" {
+			if _, herr := newHTTPClient(s, io.Discard); herr != nil {
+				return nil, herr
+			}
+		}
 		return nil, &cliError{code: exitConfig, msg: err.Error()}
 	}
 	c.dbg.printf("eksauth.clidriver", "Loaded configuration: profile=%s region=%s output=%s", s.profile, s.region, s.output)

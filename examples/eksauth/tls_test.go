@@ -71,11 +71,24 @@ func TestTLS(t *testing.T) {
 			t.Fatalf("exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
 		}
 	})
-	t.Run("missing bundle", func(t *testing.T) {
-		sb, args, _ := tlsSandbox(t)
-		r := sb.run("", append(args, "--ca-bundle", "/nonexistent.pem")...)
-		if want := "\nCould not find a suitable TLS CA certificate bundle, invalid path: /nonexistent.pem\n"; r.code != exitGeneral || r.stderr != want {
-			t.Fatalf("exit %d stderr %q", r.code, r.stderr)
-		}
-	})
+	// The same report wherever the missing bundle was named.
+	for name, set := range map[string]func(sb *sandbox) []string{
+		"missing bundle": func(sb *sandbox) []string { return []string{"--ca-bundle", "/nonexistent.pem"} },
+		"missing AWS_CA_BUNDLE": func(sb *sandbox) []string {
+			sb.set("AWS_CA_BUNDLE", "/nonexistent.pem")
+			return nil
+		},
+		"missing profile ca_bundle": func(sb *sandbox) []string {
+			sb.set("AWS_CONFIG_FILE", sb.file("config", "[default]\nca_bundle = /nonexistent.pem\n"))
+			return nil
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			sb, args, _ := tlsSandbox(t)
+			r := sb.run("", append(args, set(sb)...)...)
+			if want := "\nCould not find a suitable TLS CA certificate bundle, invalid path: /nonexistent.pem\n"; r.code != exitGeneral || r.stderr != want {
+				t.Fatalf("exit %d stderr %q, want %d %q", r.code, r.stderr, exitGeneral, want)
+			}
+		})
+	}
 }
