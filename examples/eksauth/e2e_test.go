@@ -233,6 +233,27 @@ func TestConfigurationErrors(t *testing.T) {
 			t.Fatalf("got %d stdout %q stderr %s", r.code, r.stdout, r.stderr)
 		}
 	})
+	t.Run("bad AWS_ENDPOINT_URL_EKS_AUTH", func(t *testing.T) {
+		sb := newSandbox(t)
+		em := sb.emulator()
+		sb.set("AWS_ENDPOINT_URL_EKS_AUTH", "not a url")
+		r := sb.run("", "assume-role-for-pod-identity", "--cluster-name", "demo", "--token", em.token)
+		if want := "\nInvalid endpoint: not a url\n"; r.code != exitGeneral || r.stderr != want {
+			t.Fatalf("got %d %q, want 255 %q", r.code, r.stderr, want)
+		}
+	})
+	t.Run("FIPS with a custom endpoint", func(t *testing.T) {
+		sb := newSandbox(t)
+		em := sb.emulator()
+		sb.set("AWS_USE_FIPS_ENDPOINT", "true")
+		r := sb.run("", "assume-role-for-pod-identity", "--cluster-name", "demo", "--token", em.token, "--endpoint-url", em.URL)
+		if want := "\nInvalid Configuration: FIPS and custom endpoint are not supported\n"; r.code != exitGeneral || r.stderr != want {
+			t.Fatalf("got %d %q, want 255 %q", r.code, r.stderr, want)
+		}
+		if n := len(em.Requests()); n != 0 {
+			t.Errorf("%d requests sent", n)
+		}
+	})
 	t.Run("unknown profile", func(t *testing.T) {
 		sb := newSandbox(t)
 		em := sb.emulator()

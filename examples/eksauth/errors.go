@@ -149,7 +149,17 @@ func operationError(err error, endpoint string) error {
 	if errors.As(err, &oe) || (errors.As(err, &ue2) && !errors.As(err, new(*smithy.DeserializationError))) {
 		return &cliError{code: exitGeneral, msg: fmt.Sprintf("Could not connect to the endpoint URL: %q", endpoint)}
 	}
-	return &cliError{code: exitGeneral, msg: err.Error()}
+	// Endpoint configuration errors (from AWS_ENDPOINT_URL*, the profile
+	// or AWS_USE_FIPS_ENDPOINT) in botocore's words, without the Go
+	// client's "operation error ..., failed to resolve service endpoint".
+	msg := err.Error()
+	if _, rest, ok := strings.Cut(msg, "Failed to parse uri: "); ok {
+		return &cliError{code: exitGeneral, msg: "Invalid endpoint: " + rest}
+	}
+	if i := strings.Index(msg, "Invalid Configuration: "); i >= 0 {
+		return &cliError{code: exitGeneral, msg: msg[i:]}
+	}
+	return &cliError{code: exitGeneral, msg: msg}
 }
 
 func rootCause(err error) error {
