@@ -60,7 +60,8 @@
 // Calls to EKS Auth from all pods share -max-inflight slots, so a node
 // full of starting pods does not burst into throttling; each call is logged
 // on one line (pod UID, namespace/pod, service account, duration, status,
-// code, request ID, role, expiry), never with a token or a key.
+// code and message of a failure, request ID, role, expiry), never with a
+// token or a key. A missing node credential is also logged at start.
 //
 // # Running on a node
 //
