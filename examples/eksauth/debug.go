@@ -66,7 +66,18 @@ var secretShapes = []*regexp.Regexp{
 	regexp.MustCompile(`("(?:token|sessionToken|secretAccessKey|SessionToken|SecretAccessKey)"\s*:\s*")[^"]*(")`),
 	regexp.MustCompile(`(Signature=)[0-9a-fA-F]+()`),
 	regexp.MustCompile(`(?i)(X-Amz-Security-Token:\s*)\S+()`),
-	regexp.MustCompile(`(eyJ[A-Za-z0-9_=-]*\.)[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+()`),
+	tokenShape,
+}
+
+// tokenShape is a JWT (a service-account token): its header is kept, its
+// claims and signature are redacted.
+var tokenShape = regexp.MustCompile(`(eyJ[A-Za-z0-9_=-]*\.)[A-Za-z0-9_=-]+\.[A-Za-z0-9_=-]+()`)
+
+// redactTokens removes service-account tokens from text the CLI prints
+// outside --debug: its error messages echo arguments (Unknown options:
+// --tokn, eyJ...), and the token must not reach a terminal or a CI log.
+func redactTokens(s string) string {
+	return tokenShape.ReplaceAllString(s, "${1}"+redacted+"${2}")
 }
 
 func (d *debugLog) redactLocked(s string) string {

@@ -78,6 +78,9 @@ func report(prog string, stdout, stderr io.Writer, err error) int {
 	if !errors.As(err, &ce) {
 		ce = &cliError{code: exitGeneral, msg: err.Error()}
 	}
+	shown := *ce
+	shown.msg = redactTokens(shown.msg)
+	ce = &shown
 	switch {
 	case ce.code == exitInterrupt:
 		// Ctrl-C: the AWS CLI only ends the current line.

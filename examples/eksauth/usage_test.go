@@ -34,6 +34,12 @@ func TestUsageErrors(t *testing.T) {
 			args: []string{op, "--cluster-name", "demo", "--token", "a.b.c", "--foo", "bar"}, code: exitUsage,
 			stderr: wantUsage + "Unknown options: --foo, bar\n\n",
 		},
+		// The AWS CLI echoes unknown arguments; a token among them must not
+		// reach the terminal (or a CI log) whole.
+		"unknown option with a token": {
+			args: []string{op, "--cluster-name", "demo", "--token", "a.b.c", "--tokn", "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"}, code: exitUsage,
+			stderr: wantUsage + "Unknown options: --tokn, eyJhbGciOiJSUzI1NiJ9.<redacted>\n\n",
+		},
 		"value missing": {
 			args: []string{op, "--cluster-name"}, code: exitUsage,
 			stderr: wantUsage + "eksauth: error: argument --cluster-name: expected one argument\n\n",
