@@ -228,7 +228,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	l, err := net.Listen("tcp", s.addr)
 	if err != nil {
-		return &startError{fmt.Errorf("listen: %w", err)}
+		if errors.Is(err, syscall.EADDRINUSE) {
+			err = fmt.Errorf("%w (another emulator running? choose the address with -addr; port 0 picks a free one)", err)
+		}
+		return &startError{err} // "listen tcp <addr>: ..."
 	}
 	logger := log.New(stderr, "", log.LstdFlags)
 	var srv *eksauthtest.Server

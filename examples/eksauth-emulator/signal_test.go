@@ -82,7 +82,7 @@ func TestExitStatus(t *testing.T) {
 		"help":         {"-h", "Usage: eksauth-emulator", 0},
 		"unknown flag": {"-bogus", "flag provided but not defined: -bogus", 2},
 		"bad account":  {"-account 12", "eksauth-emulator: invalid account ID", 2},
-		"port in use":  {"-addr " + busy.Addr().String(), "eksauth-emulator: listen:", 1},
+		"port in use":  {"-addr " + busy.Addr().String(), "address already in use (another emulator running? choose the address with -addr", 1},
 	} {
 		t.Run(name, func(t *testing.T) {
 			cmd := exec.Command(os.Args[0], "-test.run=^$")

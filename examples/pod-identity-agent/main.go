@@ -218,7 +218,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		l, err := net.Listen("tcp", strings.TrimSpace(addr))
 		if err != nil {
 			closeAll()
-			return fmt.Errorf("listen: %w", err)
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return fmt.Errorf("%w (another agent running? choose the address with -listen)", err)
+			}
+			return err // "listen tcp <addr>: ..."
 		}
 		listeners = append(listeners, l)
 	}

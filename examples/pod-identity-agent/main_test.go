@@ -6,6 +6,7 @@ import (
 	"errors"
 	"flag"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
@@ -199,5 +200,18 @@ func TestRunWarnsWithoutNodeCredentials(t *testing.T) {
 			t.Fatalf("no warning about the missing node credentials:\n%s", stderr)
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func TestRunPortInUse(t *testing.T) {
+	hermeticEnv(t)
+	busy, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { busy.Close() })
+	err = run(context.Background(), []string{"-cluster", "c1", "-listen", busy.Addr().String()}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "address already in use (another agent running? choose the address with -listen)") {
+		t.Errorf("run = %v, want an address-in-use error that says what to do", err)
 	}
 }
