@@ -344,11 +344,16 @@ func (r *report) rows() []row {
 	for _, bf := range buildFlags {
 		s := row{figure: "program size (" + bf.label + ")", ours: float64(r.size["ours"][bf.name]), official: float64(r.size["official"][bf.name]),
 			flr: float64(r.size["floor"][bf.name]), format: bytesFmt}
+		rows = append(rows, s)
 		if bf.name == "stripped" {
 			s.target = "≤ 0.6× official"
 			s.met = yes(s.ours <= 0.6*s.official)
+			rows[len(rows)-1] = s
+			// What each client adds to the floor program: the part of the
+			// size a client library decides.
+			rows = append(rows, row{figure: "program size above the floor program (" + bf.label + ")",
+				ours: s.ours - s.flr, official: s.official - s.flr, flr: nan, format: bytesFmt})
 		}
-		rows = append(rows, s)
 	}
 	rows = append(rows, row{figure: "cold start to first credentials", ours: float64(r.cold["ours"]), official: float64(r.cold["official"]),
 		flr: float64(r.cold["floor"]), format: ns})
