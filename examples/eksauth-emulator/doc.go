@@ -20,7 +20,8 @@
 //	-associate c/ns/sa=role[,targetRole]   an association; repeatable
 //	-config file.json        associations (and region, account) from a file
 //	-token-ttl duration      lifetime of printed and minted tokens (default 24h)
-//	-credential-lifetime d   lifetime of issued credentials (default: as EKS, 6h or 59m)
+//	-credential-lifetime d   lifetime of issued credentials (default: as EKS, 6h or 59m;
+//	                         the agent and the SDKs count them expired 5 minutes early)
 //	-access-key-id, -secret-access-key, -session-token   fixed node credentials
 //	-env-file path           also write the export lines to path (mode 0600)
 //	-quiet                   do not log requests to stderr

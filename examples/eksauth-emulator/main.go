@@ -130,7 +130,7 @@ Flags:
 	fs.Var(&assocs, "associate", "association `cluster/namespace/serviceaccount=roleARN[,targetRoleARN]`; repeatable")
 	fs.StringVar(&configPath, "config", "", "JSON `file` with associations (and region, accountId)")
 	fs.DurationVar(&s.tokenTTL, "token-ttl", eksauthtest.DefaultTokenLifetime, "lifetime of printed and minted tokens")
-	fs.DurationVar(&s.lifetime, "credential-lifetime", 0, "lifetime of issued credentials (0: as EKS, 6h or 59m with a target role)")
+	fs.DurationVar(&s.lifetime, "credential-lifetime", 0, "lifetime of issued credentials (0: as EKS, 6h or 59m with a target role); the agent and the SDKs count them expired 5 minutes early, so below 10m they refetch on almost every call")
 	fs.StringVar(&s.node.AccessKeyID, "access-key-id", "", "fixed node access key ID (default: random)")
 	fs.StringVar(&s.node.SecretAccessKey, "secret-access-key", "", "fixed node secret access key")
 	fs.StringVar(&s.node.SessionToken, "session-token", "", "fixed node session token (optional)")
