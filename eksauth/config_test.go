@@ -151,9 +151,9 @@ func TestCredentialErrors(t *testing.T) {
 		wantIs  error
 		wantSub string
 	}{
-		"nil provider":      {creds: nil, wantIs: eksauth.ErrNoCredentials},
-		"anonymous":         {creds: aws.AnonymousCredentials{}, wantIs: eksauth.ErrNoCredentials},
-		"anonymous pointer": {creds: &aws.AnonymousCredentials{}, wantIs: eksauth.ErrNoCredentials},
+		"nil provider":      {creds: nil, wantIs: eksauth.ErrNoCredentials, wantSub: "Options.Credentials is nil"},
+		"anonymous":         {creds: aws.AnonymousCredentials{}, wantIs: eksauth.ErrNoCredentials, wantSub: "anonymous credentials"},
+		"anonymous pointer": {creds: &aws.AnonymousCredentials{}, wantIs: eksauth.ErrNoCredentials, wantSub: "anonymous credentials"},
 		"no keys":           {creds: credentials(aws.Credentials{}), wantIs: eksauth.ErrNoCredentials},
 		"provider error":    {creds: aws.CredentialsProviderFunc(func(context.Context) (aws.Credentials, error) { return aws.Credentials{}, boom }), wantIs: boom, wantSub: "get identity: get credentials: boom"},
 	}

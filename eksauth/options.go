@@ -53,8 +53,8 @@ type Options struct {
 	// logging.Nop.
 	Logger logging.Logger
 
-	// Region is the signing region and selects the endpoint. Required unless
-	// BaseEndpoint is set.
+	// Region is the signing region and selects the endpoint. Required, with
+	// a BaseEndpoint too: requests are always signed for a region.
 	Region string
 
 	// RetryMaxAttempts, if positive, overrides the attempts of the default

@@ -23,6 +23,9 @@ var ErrNoCredentials = errors.New("eksauth: no credentials to sign the request w
 // call, with the official client's error text ("get identity: get
 // credentials: ..."), keeping the provider's error in the chain.
 func (c *callConfig) retrieveCredentials(ctx context.Context) (aws.Credentials, error) {
+	if c.options.Credentials == nil {
+		return aws.Credentials{}, fmt.Errorf("get identity: %w (Options.Credentials is nil)", ErrNoCredentials)
+	}
 	if c.anonymous {
 		return aws.Credentials{}, fmt.Errorf("get identity: %w (anonymous credentials)", ErrNoCredentials)
 	}

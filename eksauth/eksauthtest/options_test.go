@@ -130,11 +130,13 @@ func TestConfig(t *testing.T) {
 
 func TestNewServerPanicsOnBadOptions(t *testing.T) {
 	tests := map[string]eksauthtest.Option{
-		"empty region":       eksauthtest.WithRegion(""),
-		"region with slash":  eksauthtest.WithRegion("us-west-2/x"),
-		"negative lifetime":  eksauthtest.WithCredentialLifetime(-time.Hour),
-		"tiny lifetime":      eksauthtest.WithCredentialLifetime(time.Millisecond),
-		"key without secret": eksauthtest.WithNodeCredentials(aws.Credentials{AccessKeyID: "AKIAEXAMPLE"}),
+		"empty region":        eksauthtest.WithRegion(""),
+		"region with slash":   eksauthtest.WithRegion("us-west-2/x"),
+		"negative lifetime":   eksauthtest.WithCredentialLifetime(-time.Hour),
+		"tiny lifetime":       eksauthtest.WithCredentialLifetime(time.Millisecond),
+		"short account":       eksauthtest.WithAccountID("12"),
+		"account with letter": eksauthtest.WithAccountID("11112222333x"),
+		"key without secret":  eksauthtest.WithNodeCredentials(aws.Credentials{AccessKeyID: "AKIAEXAMPLE"}),
 	}
 	for name, opt := range tests {
 		t.Run(name, func(t *testing.T) {

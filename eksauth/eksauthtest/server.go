@@ -107,7 +107,7 @@ type Option func(*Server)
 // signed for it, and ARNs use its partition. Default "us-west-2".
 func WithRegion(region string) Option { return func(s *Server) { s.region = region } }
 
-// WithAccountID sets the account of ARNs. Default "111122223333".
+// WithAccountID sets the account of ARNs: 12 digits. Default "111122223333".
 func WithAccountID(id string) Option { return func(s *Server) { s.account = id } }
 
 // WithCredentialLifetime sets how long issued credentials last, for every
@@ -158,6 +158,9 @@ func NewServer(opts ...Option) *Server {
 	}
 	if !validRegion(s.region) {
 		panic(fmt.Sprintf("eksauthtest: invalid region %q", s.region))
+	}
+	if !validAccountID(s.account) {
+		panic(fmt.Sprintf("eksauthtest: invalid account ID %q: want 12 digits", s.account))
 	}
 	if s.lifetime < 0 || s.lifetime > 0 && s.lifetime < time.Second {
 		panic(fmt.Sprintf("eksauthtest: invalid credential lifetime %v", s.lifetime))
@@ -428,11 +431,24 @@ func (s *Server) roleID(roleARN string) string {
 	return id
 }
 
+// validAccountID reports whether id is an AWS account ID: 12 digits.
+func validAccountID(id string) bool {
+	if len(id) != 12 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		if id[i] < '0' || id[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
 // roleName returns the name of an IAM role ARN
 // (arn:<partition>:iam::<account>:role/<path/>name).
 func roleName(arn string) (string, error) {
 	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "iam" || parts[3] != "" || parts[4] == "" {
+	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "iam" || parts[3] != "" || !validAccountID(parts[4]) {
 		return "", errors.New("not an IAM role ARN: " + arn)
 	}
 	res, ok := strings.CutPrefix(parts[5], "role/")

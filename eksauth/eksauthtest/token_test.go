@@ -237,14 +237,15 @@ func TestAssociatePanicsOnBadInput(t *testing.T) {
 	srv := eksauthtest.NewServer()
 	t.Cleanup(srv.Close)
 	tests := map[string]eksauthtest.Association{
-		"bad cluster":       {Cluster: "-x", Namespace: "n", ServiceAccount: "s", RoleARN: testRole},
-		"no namespace":      {Cluster: "c", ServiceAccount: "s", RoleARN: testRole},
-		"no service acct":   {Cluster: "c", Namespace: "n", RoleARN: testRole},
-		"not a role":        {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: "arn:aws:iam::111122223333:user/bob"},
-		"empty role":        {Cluster: "c", Namespace: "n", ServiceAccount: "s"},
-		"bad target role":   {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: testRole, TargetRoleARN: "role"},
-		"role of no acct":   {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: "arn:aws:iam:::role/x"},
-		"role with no name": {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: "arn:aws:iam::111122223333:role/"},
+		"bad cluster":        {Cluster: "-x", Namespace: "n", ServiceAccount: "s", RoleARN: testRole},
+		"no namespace":       {Cluster: "c", ServiceAccount: "s", RoleARN: testRole},
+		"no service acct":    {Cluster: "c", Namespace: "n", RoleARN: testRole},
+		"not a role":         {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: "arn:aws:iam::111122223333:user/bob"},
+		"empty role":         {Cluster: "c", Namespace: "n", ServiceAccount: "s"},
+		"bad target role":    {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: testRole, TargetRoleARN: "role"},
+		"role of no acct":    {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: "arn:aws:iam:::role/x"},
+		"role of short acct": {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: "arn:aws:iam::1:role/r"},
+		"role with no name":  {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: "arn:aws:iam::111122223333:role/"},
 	}
 	for name, a := range tests {
 		t.Run(name, func(t *testing.T) {
