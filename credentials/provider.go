@@ -58,7 +58,10 @@ type Options struct {
 	// as expired: the Expires of what Retrieve returns is the real expiry
 	// minus ExpiryWindow (as aws.CredentialsCache reports it), and only
 	// from then on does Retrieve wait for a refresh. Zero means 5 minutes;
-	// a negative value means none.
+	// a negative value means none. Credentials that live shorter than the
+	// window are returned, but count as expired at once, so every Retrieve
+	// fetches anew (as with aws.CredentialsCache): keep it well below the
+	// credentials' lifetime.
 	ExpiryWindow time.Duration
 
 	// RefreshFraction sets when a background refresh starts: once less than
