@@ -87,6 +87,10 @@ func TestEndpoints(t *testing.T) {
 		// signs for region "": ours refuses before sending.
 		"no region": {wantErr: "Invalid Configuration: Missing Region",
 			official: &sent{"https://eks-auth..api.aws" + path, ""}},
+		// With a base endpoint and no region, the official client signs for
+		// region "", which AWS refuses: ours refuses before sending.
+		"base endpoint, no region": {base: "http://127.0.0.1:8080", wantErr: "region is required",
+			official: &sent{"http://127.0.0.1:8080" + path, ""}},
 	}
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
