@@ -41,10 +41,14 @@ func validateInput(params *AssumeRoleForPodIdentityInput) error {
 		invalid.Add(smithy.NewErrParamRequired("Token"))
 	case len(*token) == 0:
 		invalid.Add(newParamError("Token", "minimum field size of 1"))
-	case strings.ContainsAny(*token, "\r\n"):
-		invalid.Add(newParamError("Token", "value contains a CR or LF"))
 	case !protocol.ValidToken(*token):
-		invalid.Add(newParamError("Token", "value does not match pattern "+tokenPattern))
+		// The pattern rules out CR and LF; name them, since a token file
+		// read with its newline is the usual cause.
+		reason := "value does not match pattern " + tokenPattern
+		if strings.ContainsAny(*token, "\r\n") {
+			reason = "value contains a CR or LF"
+		}
+		invalid.Add(newParamError("Token", reason))
 	}
 
 	if invalid.Len() > 0 {

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
-	"regexp"
 	"strings"
 )
 
@@ -20,11 +19,14 @@ type Partition struct {
 	// EKS Auth endpoints are always dual-stack.
 	DualStackDNSSuffix string
 
-	// regionRegex matches the partition's region names.
-	regionRegex *regexp.Regexp
+	// regionPrefixes are the starts of the partition's region names: its
+	// partitions.json regex is ^(prefix)-\w+-\d+$ for one of them, matched
+	// by matchRegion without the regexp package (which would add a quarter
+	// of a megabyte to every program).
+	regionPrefixes []string
 
 	// regions are names that belong to the partition without matching
-	// regionRegex (its "-global" pseudo-regions).
+	// regionPrefixes (its "-global" pseudo-regions).
 	regions []string
 }
 
@@ -32,14 +34,14 @@ type Partition struct {
 // a region is looked up in each partition's explicit regions, then matched
 // against each region pattern in turn, and falls back to "aws".
 var partitions = []Partition{
-	{ID: "aws", DualStackDNSSuffix: "api.aws", regionRegex: regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$`), regions: []string{"aws-global"}},
-	{ID: "aws-cn", DualStackDNSSuffix: "api.amazonwebservices.com.cn", regionRegex: regexp.MustCompile(`^cn\-\w+\-\d+$`), regions: []string{"aws-cn-global"}},
-	{ID: "aws-eusc", DualStackDNSSuffix: "api.amazonwebservices.eu", regionRegex: regexp.MustCompile(`^eusc\-(de)\-\w+\-\d+$`)},
-	{ID: "aws-iso", DualStackDNSSuffix: "api.aws.ic.gov", regionRegex: regexp.MustCompile(`^us\-iso\-\w+\-\d+$`), regions: []string{"aws-iso-global"}},
-	{ID: "aws-iso-b", DualStackDNSSuffix: "api.aws.scloud", regionRegex: regexp.MustCompile(`^us\-isob\-\w+\-\d+$`), regions: []string{"aws-iso-b-global"}},
-	{ID: "aws-iso-e", DualStackDNSSuffix: "api.cloud-aws.adc-e.uk", regionRegex: regexp.MustCompile(`^eu\-isoe\-\w+\-\d+$`), regions: []string{"aws-iso-e-global"}},
-	{ID: "aws-iso-f", DualStackDNSSuffix: "api.aws.hci.ic.gov", regionRegex: regexp.MustCompile(`^us\-isof\-\w+\-\d+$`), regions: []string{"aws-iso-f-global"}},
-	{ID: "aws-us-gov", DualStackDNSSuffix: "api.aws", regionRegex: regexp.MustCompile(`^us\-gov\-\w+\-\d+$`), regions: []string{"aws-us-gov-global"}},
+	{ID: "aws", DualStackDNSSuffix: "api.aws", regionPrefixes: []string{"us-", "eu-", "ap-", "sa-", "ca-", "me-", "af-", "il-", "mx-"}, regions: []string{"aws-global"}},
+	{ID: "aws-cn", DualStackDNSSuffix: "api.amazonwebservices.com.cn", regionPrefixes: []string{"cn-"}, regions: []string{"aws-cn-global"}},
+	{ID: "aws-eusc", DualStackDNSSuffix: "api.amazonwebservices.eu", regionPrefixes: []string{"eusc-de-"}},
+	{ID: "aws-iso", DualStackDNSSuffix: "api.aws.ic.gov", regionPrefixes: []string{"us-iso-"}, regions: []string{"aws-iso-global"}},
+	{ID: "aws-iso-b", DualStackDNSSuffix: "api.aws.scloud", regionPrefixes: []string{"us-isob-"}, regions: []string{"aws-iso-b-global"}},
+	{ID: "aws-iso-e", DualStackDNSSuffix: "api.cloud-aws.adc-e.uk", regionPrefixes: []string{"eu-isoe-"}, regions: []string{"aws-iso-e-global"}},
+	{ID: "aws-iso-f", DualStackDNSSuffix: "api.aws.hci.ic.gov", regionPrefixes: []string{"us-isof-"}, regions: []string{"aws-iso-f-global"}},
+	{ID: "aws-us-gov", DualStackDNSSuffix: "api.aws", regionPrefixes: []string{"us-gov-"}, regions: []string{"aws-us-gov-global"}},
 }
 
 // PartitionOf returns the partition of region; unknown regions belong to
@@ -53,11 +55,41 @@ func PartitionOf(region string) Partition {
 		}
 	}
 	for _, p := range partitions {
-		if p.regionRegex.MatchString(region) {
+		if p.matchRegion(region) {
 			return p
 		}
 	}
 	return partitions[0]
+}
+
+// matchRegion reports whether region is one of p's prefixes followed by
+// \w+-\d+, as p's region regex would.
+func (p Partition) matchRegion(region string) bool {
+	for _, prefix := range p.regionPrefixes {
+		if rest, ok := strings.CutPrefix(region, prefix); ok && wordDashDigits(rest) {
+			return true
+		}
+	}
+	return false
+}
+
+// wordDashDigits reports whether s is \w+-\d+ (\w being [0-9A-Za-z_]).
+func wordDashDigits(s string) bool {
+	i := strings.IndexByte(s, '-')
+	if i <= 0 || i == len(s)-1 {
+		return false
+	}
+	for j := 0; j < i; j++ {
+		if c := s[j]; !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '_') {
+			return false
+		}
+	}
+	for j := i + 1; j < len(s); j++ {
+		if c := s[j]; c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // The configuration errors of the endpoint rules, with the official text.

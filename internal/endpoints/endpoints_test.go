@@ -2,6 +2,8 @@ package endpoints_test
 
 import (
 	"errors"
+	"regexp"
+	"strings"
 	"testing"
 
 	"github.com/podidentity/podidentity/internal/endpoints"
@@ -59,4 +61,48 @@ func TestResolveErrors(t *testing.T) {
 	if err != nil || ep.URL.String() != base || !ep.Custom {
 		t.Errorf("custom without region = %+v, %v", ep, err)
 	}
+}
+
+// The region patterns of the SDK's partitions.json, in its order: the
+// hand-written matcher must agree with them on every input.
+var partitionRegexes = []struct {
+	id string
+	re *regexp.Regexp
+}{
+	{"aws", regexp.MustCompile(`^(us|eu|ap|sa|ca|me|af|il|mx)\-\w+\-\d+$`)},
+	{"aws-cn", regexp.MustCompile(`^cn\-\w+\-\d+$`)},
+	{"aws-eusc", regexp.MustCompile(`^eusc\-(de)\-\w+\-\d+$`)},
+	{"aws-iso", regexp.MustCompile(`^us\-iso\-\w+\-\d+$`)},
+	{"aws-iso-b", regexp.MustCompile(`^us\-isob\-\w+\-\d+$`)},
+	{"aws-iso-e", regexp.MustCompile(`^eu\-isoe\-\w+\-\d+$`)},
+	{"aws-iso-f", regexp.MustCompile(`^us\-isof\-\w+\-\d+$`)},
+	{"aws-us-gov", regexp.MustCompile(`^us\-gov\-\w+\-\d+$`)},
+}
+
+func partitionByRegex(region string) string {
+	if strings.HasSuffix(region, "-global") && strings.HasPrefix(region, "aws") {
+		return "" // explicit pseudo-regions, not the patterns' business
+	}
+	for _, p := range partitionRegexes {
+		if p.re.MatchString(region) {
+			return p.id
+		}
+	}
+	return "aws"
+}
+
+func FuzzPartitionOfMatchesRegex(f *testing.F) {
+	for _, s := range []string{"us-east-1", "us-gov-west-1", "us-iso-east-1", "us-isob-east-1", "eu-isoe-west-1",
+		"us-isof-south-1", "eusc-de-east-1", "eusc-fr-east-1", "cn-north-1", "us-east-", "us--1", "us-east-1a", "us-ea_st-12", "us-gov-x-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, region string) {
+		want := partitionByRegex(region)
+		if want == "" {
+			return
+		}
+		if got := endpoints.PartitionOf(region).ID; got != want {
+			t.Errorf("PartitionOf(%q) = %s, the partitions.json patterns say %s", region, got, want)
+		}
+	})
 }

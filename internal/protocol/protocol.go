@@ -57,11 +57,11 @@ func ClusterFromPath(path string) (string, bool) {
 // ValidClusterName reports whether s is 1 to 100 characters of
 // ^[0-9A-Za-z][A-Za-z0-9\-_]*$.
 func ValidClusterName(s string) bool {
-	if len(s) == 0 || len(s) > MaxClusterNameLen || !isAlnum(s[0]) {
+	if len(s) == 0 || len(s) > MaxClusterNameLen || charClass[s[0]] != alnum {
 		return false
 	}
 	for i := 1; i < len(s); i++ {
-		if c := s[i]; !isAlnum(c) && c != '-' && c != '_' {
+		if c := charClass[s[i]]; c != alnum && c != punct {
 			return false
 		}
 	}
@@ -71,17 +71,19 @@ func ValidClusterName(s string) bool {
 // ValidToken reports whether s matches
 // ^[A-Za-z0-9-_=]+\.[A-Za-z0-9-_=]+\.[A-Za-z0-9-_=]+$: three non-empty
 // base64url parts (padding allowed), which also rules out CR and LF.
+// Tokens run to a kilobyte or more and are checked on every call, hence
+// the table lookup per byte.
 func ValidToken(s string) bool {
 	parts, n := 0, 0
 	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '.':
+		switch charClass[s[i]] {
+		case alnum, punct, pad:
+			n++
+		case dot:
 			if n == 0 {
 				return false
 			}
 			parts, n = parts+1, 0
-		case isAlnum(c) || c == '-' || c == '_' || c == '=':
-			n++
 		default:
 			return false
 		}
@@ -89,9 +91,26 @@ func ValidToken(s string) bool {
 	return parts == 2 && n > 0
 }
 
-func isAlnum(c byte) bool {
-	return '0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
-}
+// Byte classes of the two patterns: alnum is [0-9A-Za-z], punct '-' and
+// '_', pad '=', dot '.'; the zero class is anything else.
+const (
+	other = iota
+	alnum
+	punct
+	pad
+	dot
+)
+
+var charClass = func() (t [256]uint8) {
+	for c := '0'; c <= '9'; c++ {
+		t[c] = alnum
+	}
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = alnum, alnum
+	}
+	t['-'], t['_'], t['='], t['.'] = punct, punct, pad, dot
+	return t
+}()
 
 // Request is the JSON body of the operation. The optional fields are
 // omitted when nil.
