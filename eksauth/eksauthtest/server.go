@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/podidentity/podidentity/internal/endpoints"
 	"github.com/podidentity/podidentity/internal/protocol"
 )
 
@@ -179,7 +180,7 @@ func NewServer(opts ...Option) *Server {
 		}
 	}
 	s.node.Source = "eksauthtest"
-	s.partition = partitionOf(s.region)
+	s.partition = endpoints.PartitionOf(s.region).ID
 
 	if s.listener == nil {
 		l, err := net.Listen("tcp", "127.0.0.1:0")
@@ -483,26 +484,4 @@ func validRegion(r string) bool {
 		}
 	}
 	return true
-}
-
-// partitionOf returns the ARN partition of a region; unknown prefixes are
-// "aws", as in the SDK's partition table.
-func partitionOf(region string) string {
-	switch {
-	case strings.HasPrefix(region, "cn-"):
-		return "aws-cn"
-	case strings.HasPrefix(region, "us-gov-"):
-		return "aws-us-gov"
-	case strings.HasPrefix(region, "us-isob-"):
-		return "aws-iso-b"
-	case strings.HasPrefix(region, "us-iso-"):
-		return "aws-iso"
-	case strings.HasPrefix(region, "eu-isoe-"):
-		return "aws-iso-e"
-	case strings.HasPrefix(region, "us-isof-"):
-		return "aws-iso-f"
-	case strings.HasPrefix(region, "eusc-"):
-		return "aws-eusc"
-	}
-	return "aws"
 }

@@ -126,16 +126,3 @@ func TestParseAuthorization(t *testing.T) {
 		})
 	}
 }
-
-func TestPartitionOf(t *testing.T) {
-	for region, want := range map[string]string{
-		"us-west-2": "aws", "eu-central-1": "aws", "cn-north-1": "aws-cn", "cn-northwest-1": "aws-cn",
-		"us-gov-west-1": "aws-us-gov", "us-iso-east-1": "aws-iso", "us-isob-east-1": "aws-iso-b",
-		"eu-isoe-west-1": "aws-iso-e", "us-isof-south-1": "aws-iso-f", "eusc-de-east-1": "aws-eusc",
-		"mars-central-1": "aws",
-	} {
-		if got := partitionOf(region); got != want {
-			t.Errorf("partitionOf(%q) = %q, want %q", region, got, want)
-		}
-	}
-}
