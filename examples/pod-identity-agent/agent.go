@@ -17,6 +17,10 @@ import (
 // AWS_CONTAINER_CREDENTIALS_FULL_URI is http://169.254.170.23/v1/credentials.
 const credentialsPath = "/v1/credentials"
 
+// expiryWindow is the providers' ExpiryWindow: the Expires of what they
+// return is the real expiry minus this.
+const expiryWindow = credentials.DefaultExpiryWindow
+
 // agentOptions configure an agent; run fills them from its flags, whose
 // defaults it documents.
 type agentOptions struct {
@@ -104,6 +108,7 @@ func (a *agent) newProvider(token string, c claims) retriever {
 	return credentials.New(a.up.forPod(c), a.cluster, tok, func(o *credentials.Options) {
 		o.Logger = smithyLogger(log, token)
 		o.Timeout = a.upstreamTimeout // the gate (upstream.go) has the same deadline
+		o.ExpiryWindow = expiryWindow // writeCredentials relies on it
 	})
 }
 
@@ -184,10 +189,10 @@ func (a *agent) serveCredentials(w http.ResponseWriter, r *http.Request) {
 			a.log.Info("token rotated", "pod_uid", c.podUID, "retired", n)
 		}
 	}
-	writeCredentials(w, creds)
+	writeCredentials(w, creds, a.now())
 }
 
-func writeCredentials(w http.ResponseWriter, creds aws.Credentials) {
+func writeCredentials(w http.ResponseWriter, creds aws.Credentials, now time.Time) {
 	body := credentialsBody{
 		AccessKeyId:     creds.AccessKeyID,
 		SecretAccessKey: creds.SecretAccessKey,
@@ -195,7 +200,14 @@ func writeCredentials(w http.ResponseWriter, creds aws.Credentials) {
 		AccountId:       creds.AccountID,
 	}
 	if creds.CanExpire {
-		body.Expiration = creds.Expires.UTC().Format(time.RFC3339)
+		exp := creds.Expires.Truncate(time.Second) // as RFC 3339 sends it
+		// Credentials living shorter than the window arrive "expired";
+		// send their real expiry rather than a time already past, which
+		// botocore refuses ("refreshed credentials are still expired").
+		if !exp.After(now) {
+			exp = exp.Add(expiryWindow)
+		}
+		body.Expiration = exp.UTC().Format(time.RFC3339)
 	}
 	h := w.Header()
 	h.Set("Content-Type", protocol.ContentType)

@@ -533,3 +533,28 @@ func TestMaxInflightBoundsUpstreamCalls(t *testing.T) {
 		t.Errorf("at most %d calls at once of %d, want 2 of 6", top, len(ta.fake.calls()))
 	}
 }
+
+// Credentials that live shorter than the provider's expiry window count as
+// expired on arrival; the agent must still never serve an Expiration in the
+// past: botocore refuses such an answer ("Credentials were refreshed, but
+// the refreshed credentials are still expired") instead of using it.
+func TestShortLivedCredentialsAreNotServedAsExpired(t *testing.T) {
+	ta := newTestAgent(t, nil)
+	ta.fake.answer = func(context.Context, string) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
+		return fakeOutput(0, time.Now().Add(2*time.Minute)), nil
+	}
+	now := ta.clock.Now()
+	token := fakeToken(t, "uid-1", now, now.Add(time.Hour), "sig1")
+
+	r := ta.get(t, credentialsPath, token)
+	if r.status != http.StatusOK {
+		t.Fatalf("status = %d (%s), want 200", r.status, r.body)
+	}
+	exp, err := time.Parse(time.RFC3339, r.creds.Expiration)
+	if err != nil {
+		t.Fatalf("Expiration %q is not RFC 3339: %v", r.creds.Expiration, err)
+	}
+	if !exp.After(time.Now()) {
+		t.Errorf("Expiration = %v, want after now (the real expiry, about %v)", exp, time.Now().Add(2*time.Minute))
+	}
+}

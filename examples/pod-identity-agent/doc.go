@@ -16,7 +16,9 @@
 //	{"AccessKeyId":"ASIA…","SecretAccessKey":"…","Token":"…","AccountId":"111122223333","Expiration":"2026-11-29T04:03:45Z"}
 //
 // Expiration (RFC 3339) is 5 minutes before the real expiry, so that the
-// pod comes back while the agent still holds valid credentials.
+// pod comes back while the agent still holds valid credentials; for
+// credentials that live shorter than that (an emulator's), it is the real
+// expiry, never a time already past.
 //
 // Every other answer is {"code":"…","message":"…"} with Content-Type
 // application/json, which the SDKs parse into an API error:
