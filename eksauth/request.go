@@ -105,6 +105,13 @@ func (c *callConfig) newRequest(ctx context.Context, op *operation, attempt, max
 		return nil, err
 	}
 	req.URL = op.url
+	if attempt > 1 {
+		// The signer writes req.URL.RawQuery, and a transport may still
+		// read an earlier attempt's request after Do returned (as
+		// http.RoundTripper allows): a retry signs a URL of its own.
+		u := *op.url
+		req.URL = &u
+	}
 	req.Host = op.url.Host
 	req.ContentLength = int64(len(op.body))
 	// No GetBody, as in the official client: http.Client then does not

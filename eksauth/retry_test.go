@@ -5,7 +5,9 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -301,6 +303,52 @@ func TestUnlimitedAttemptsAndTTL(t *testing.T) {
 	for i, want := range []string{"attempt=1", "attempt=2", "attempt=3; ttl="} {
 		if got := reqs[i].Header.Get("Amz-Sdk-Request"); !strings.HasPrefix(got, want) || strings.Contains(got, "max=") {
 			t.Errorf("attempt %d amz-sdk-request = %q, want %q… without max", i+1, got, want)
+		}
+	}
+}
+
+// lingeringClient fails every request on the wire but, as http.RoundTripper
+// allows, keeps reading the request from another goroutine after Do has
+// returned (net/http's write loop may still be writing it).
+type lingeringClient struct {
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	urls []*url.URL
+}
+
+func (c *lingeringClient) Do(req *http.Request) (*http.Response, error) {
+	c.mu.Lock()
+	c.urls = append(c.urls, req.URL)
+	c.mu.Unlock()
+	c.wg.Add(1)
+	go func() {
+		defer c.wg.Done()
+		_ = req.URL.String()
+	}()
+	return nil, errors.New("connection reset by peer")
+}
+
+func TestRetryDoesNotShareRequestURL(t *testing.T) {
+	hc := &lingeringClient{}
+	c := eksauth.New(eksauth.Options{
+		Region: "us-west-2", Credentials: credentials(testCreds),
+		Retryer: retry.NewStandard(noBackoff), HTTPClient: hc,
+	})
+	_, err := c.AssumeRoleForPodIdentity(context.Background(), input())
+	hc.wg.Wait()
+	if err == nil {
+		t.Fatal("call succeeded, want a transport error")
+	}
+	if len(hc.urls) != 3 {
+		t.Fatalf("%d attempts, want 3", len(hc.urls))
+	}
+	// The signer writes req.URL.RawQuery: an attempt that reused an
+	// earlier attempt's URL would race with that attempt's transport.
+	for i := 1; i < len(hc.urls); i++ {
+		for j := 0; j < i; j++ {
+			if hc.urls[i] == hc.urls[j] {
+				t.Errorf("attempts %d and %d share one *url.URL", j+1, i+1)
+			}
 		}
 	}
 }
