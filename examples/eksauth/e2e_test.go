@@ -140,6 +140,21 @@ func TestServiceErrors(t *testing.T) {
 			},
 			code: "418",
 		},
+		"a proxy's HTML page (5xx)": {
+			setup: func(t *testing.T, sb *sandbox, em *emulator, clock *fakeClock) []string {
+				sb.set("AWS_MAX_ATTEMPTS", "1")
+				em.Inject(eksauthtest.Fault{Status: 502, Body: "<html><body><h1>502 Bad Gateway</h1></body></html>"})
+				return []string{"--cluster-name", "demo", "--token", em.token}
+			},
+			code: "502", message: "Bad Gateway",
+		},
+		"a proxy's HTML page (4xx)": {
+			setup: func(t *testing.T, sb *sandbox, em *emulator, clock *fakeClock) []string {
+				em.Inject(eksauthtest.Fault{Status: 403, Body: "<html><body>Access denied by proxy</body></html>"})
+				return []string{"--cluster-name", "demo", "--token", em.token}
+			},
+			code: "403", message: "Forbidden",
+		},
 		"throttled until retries run out": {
 			setup: func(t *testing.T, sb *sandbox, em *emulator, clock *fakeClock) []string {
 				sb.set("AWS_MAX_ATTEMPTS", "2")

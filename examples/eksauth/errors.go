@@ -124,14 +124,16 @@ func operationError(err error, endpoint string) error {
 				}
 			}
 		}
-		op := "AssumeRoleForPodIdentity"
-		var me *retry.MaxAttemptsError
-		if errors.As(err, &me) && me.Attempt > 1 {
-			op += fmt.Sprintf(" operation (reached max retries: %d)", me.Attempt-1)
-		} else {
-			op += " operation"
-		}
-		return &cliError{code: exitService, msg: fmt.Sprintf("An error occurred (%s) when calling the %s: %s", code, op, msg)}
+		return serviceErr(err, code, msg)
+	}
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() >= 300 && errors.As(err, new(*smithy.DeserializationError)) {
+		// An error answer whose body is not JSON (a proxy's or load
+		// balancer's HTML page): botocore names the status, with the
+		// reason for a 5xx. For a 4xx it quotes the body, which the client
+		// does not keep (it may echo anything): the reason stands in.
+		status := re.HTTPStatusCode()
+		return serviceErr(err, strconv.Itoa(status), http.StatusText(status))
 	}
 	var ue x509.UnknownAuthorityError
 	var he x509.HostnameError
@@ -163,6 +165,18 @@ func operationError(err error, endpoint string) error {
 		return &cliError{code: exitGeneral, msg: msg[i:]}
 	}
 	return &cliError{code: exitGeneral, msg: msg}
+}
+
+// serviceErr is the AWS CLI's report of an error answer, exit status 254.
+func serviceErr(err error, code, msg string) *cliError {
+	op := "AssumeRoleForPodIdentity"
+	var me *retry.MaxAttemptsError
+	if errors.As(err, &me) && me.Attempt > 1 {
+		op += fmt.Sprintf(" operation (reached max retries: %d)", me.Attempt-1)
+	} else {
+		op += " operation"
+	}
+	return &cliError{code: exitService, msg: fmt.Sprintf("An error occurred (%s) when calling the %s: %s", code, op, msg)}
 }
 
 func rootCause(err error) error {
