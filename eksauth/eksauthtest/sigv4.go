@@ -190,8 +190,11 @@ func (s *Server) verifySignature(r *http.Request, body []byte) *apiError {
 		return authError(CodeInvalidSignature, "The provided 'x-amz-content-sha256' header does not match what was computed.")
 	}
 
+	// The signer below sets one X-Amz-Date; a second value, which the
+	// client's canonical request would have joined to the first, must not
+	// slip through.
 	want, err := s.resign(r, a, signedAt, payloadHash)
-	if err != nil || subtle.ConstantTimeCompare([]byte(want.Signature), []byte(a.Signature)) != 1 ||
+	if err != nil || len(r.Header.Values("X-Amz-Date")) != 1 || subtle.ConstantTimeCompare([]byte(want.Signature), []byte(a.Signature)) != 1 ||
 		!slices.Equal(want.SignedHeaders, a.SignedHeaders) {
 		return authError(CodeInvalidSignature, msgBadSig)
 	}
@@ -213,7 +216,7 @@ func (s *Server) resign(r *http.Request, a authorization, signedAt time.Time, pa
 	creds.SessionToken = ""
 	for _, name := range a.SignedHeaders {
 		switch name {
-		case "host":
+		case "host", "x-amz-date": // the signer sets them (x-amz-date from signedAt)
 		case "content-length":
 			req.ContentLength = r.ContentLength
 		case "x-amz-security-token":

@@ -115,6 +115,12 @@ func TestSignatureChecks(t *testing.T) {
 			}},
 			status: 403, code: "InvalidSignatureException", msgStart: "The request signature we calculated does not match",
 		},
+		"X-Amz-Date sent twice": {
+			req: rawRequest{after: func(r *http.Request) {
+				r.Header.Add("X-Amz-Date", time.Now().UTC().Format("20060102T150405Z"))
+			}},
+			status: 403, code: "InvalidSignatureException", msgStart: "The request signature we calculated does not match",
+		},
 		"signed header changed after signing": {
 			req:    rawRequest{after: func(r *http.Request) { r.Header.Set("Content-Type", "application/json; charset=utf-8") }},
 			status: 403, code: "InvalidSignatureException", msgStart: "The request signature we calculated does not match",
