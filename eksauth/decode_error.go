@@ -54,7 +54,7 @@ func decodeError(h http.Header, body []byte, token string) error {
 			return e.new(modeledMessage(body, token))
 		}
 	}
-	return &smithy.GenericAPIError{Code: code, Message: message}
+	return &smithy.GenericAPIError{Code: redact.Scrub(code, token), Message: message}
 }
 
 // apiErrors are the modeled errors of the API, matched with

@@ -90,6 +90,10 @@ func TestErrorDecoding(t *testing.T) {
 			status: 400, body: `{"code":"InvalidTokenException","message":"` + strings.Repeat("a", 1<<20) + `"}`,
 			wantType: "*smithy.DeserializationError", wantTries: 1,
 		},
+		"echoed token in an unknown code scrubbed": {
+			status: 400, header: map[string]string{"X-Amzn-ErrorType": "Rejected." + testToken}, body: `{"message":"no"}`,
+			wantType: "*smithy.GenericAPIError", wantCode: "Rejected.<redacted>", wantMessage: "no", wantTries: 1,
+		},
 		"echoed token scrubbed": {
 			status: 400, body: `{"code":"InvalidTokenException","message":"bad ` + testToken + `"}`,
 			wantType: "*types.InvalidTokenException", wantCode: "InvalidTokenException", wantMessage: "bad <redacted>", wantTries: 1,
