@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"math"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -185,7 +186,9 @@ func timeoutOpt(p *parsed, name string) time.Duration {
 		return 60 * time.Second
 	}
 	n, _ := strconv.Atoi(strings.TrimSpace(v)) // validated by parseArgs
-	if n <= 0 {
+	// Beyond what a Duration holds (292 years), n seconds would wrap to a
+	// negative timeout, one that has always passed: it is no limit.
+	if n <= 0 || n > int(math.MaxInt64/time.Second) {
 		return 0
 	}
 	return time.Duration(n) * time.Second

@@ -406,3 +406,18 @@ func TestCommandLineOverridesInput(t *testing.T) {
 		})
 	}
 }
+
+// TestHugeTimeouts: a timeout too long to matter (more seconds than a
+// time.Duration holds) is no limit, not one that has already passed.
+func TestHugeTimeouts(t *testing.T) {
+	sb := newSandbox(t)
+	em := sb.emulator()
+	for _, opt := range []string{"--cli-read-timeout", "--cli-connect-timeout"} {
+		t.Run(opt, func(t *testing.T) {
+			r := sb.run("", "assume-role-for-pod-identity", "--cluster-name", "demo", "--token", em.token, "--endpoint-url", em.URL, opt, "10000000000")
+			if r.code != 0 {
+				t.Fatalf("exit %d, stderr %q, want 0", r.code, r.stderr)
+			}
+		})
+	}
+}
