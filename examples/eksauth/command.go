@@ -160,7 +160,7 @@ func (c *command) print(v any) error {
 	if c.s.query != nil {
 		q, err := c.s.query.search(v)
 		if err != nil {
-			return &cliError{code: exitGeneral, msg: err.Error()}
+			return &cliError{code: exitGeneral, msg: queryErrorText(err, v)}
 		}
 		v = q
 	}

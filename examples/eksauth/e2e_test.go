@@ -421,3 +421,35 @@ func TestHugeTimeouts(t *testing.T) {
 		})
 	}
 }
+
+// TestQueryErrorHidesTheAnswer: a --query that fails on a value of the wrong
+// type must not print that value, which can be the whole answer with its
+// secret key and session token (the JMESPath library quotes it).
+func TestQueryErrorHidesTheAnswer(t *testing.T) {
+	const (
+		secret  = "querySecretKeyEXAMPLEquerySecretKeyEXAMP"
+		session = "QueryFakeSessionTokenEXAMPLE0123456789abcdefghij"
+	)
+	answer := `{"subject":{"namespace":"default","serviceAccount":"app"},"audience":"pods.eks.amazonaws.com",` +
+		`"credentials":{"sessionToken":"` + session + `","secretAccessKey":"` + secret + `","accessKeyId":"ASIAQUERYEXAMPLE0001","expiration":1795928297}}`
+	for name, tc := range map[string]struct{ query, want string }{
+		"whole answer":   {"sort_by(@, &x)", "\ninvalid type for value: <not shown>, expected one of: ['array']\n"},
+		"one secret":     {"abs(credentials.secretAccessKey)", "\ninvalid type for value: <not shown>, expected one of: ['number']\n"},
+		"list of values": {"join(',', [credentials.sessionToken, `1`])", "\ninvalid type for value: <not shown>, expected one of: ['array[string]']\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			sb := newSandbox(t)
+			em := sb.emulator()
+			em.Inject(eksauthtest.Fault{Status: 200, Body: answer})
+			r := sb.run("", "assume-role-for-pod-identity", "--cluster-name", "demo", "--token", em.token, "--endpoint-url", em.URL, "--query", tc.query)
+			if r.code != exitGeneral || r.stderr != tc.want {
+				t.Errorf("got exit %d stderr %q, want 255 %q", r.code, r.stderr, tc.want)
+			}
+			for _, s := range []string{secret, session} {
+				if strings.Contains(r.stderr, s) {
+					t.Errorf("stderr shows a secret of the answer: %q", r.stderr)
+				}
+			}
+		})
+	}
+}

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
+	"strings"
 
 	jmespath "github.com/jmespath-community/go-jmespath"
 	"github.com/jmespath-community/go-jmespath/pkg/parsing"
@@ -116,4 +118,39 @@ func (q *query) less(a, b string) bool {
 		return ap
 	}
 	return a < b
+}
+
+// typeError is the library's message for an argument of the wrong type,
+// which quotes the argument whole, in Go syntax.
+var typeError = regexp.MustCompile(`(?s)invalid type for: .*, expected: \[\]functions\.JpType\{(.*)\}$`)
+
+// queryErrorText words an error of evaluating --query on v without the
+// value it failed on: that value can be the whole answer, secret key and
+// session token included, and stderr often ends up in a CI log. The
+// answer's secrets are also removed from whatever else the message holds.
+func queryErrorText(err error, v any) string {
+	msg := err.Error()
+	if i := strings.Index(msg, "invalid type for: "); i >= 0 {
+		want := ""
+		if m := typeError.FindStringSubmatch(msg[i:]); m != nil {
+			var types []string
+			for _, t := range strings.Split(m[1], ", ") {
+				types = append(types, "'"+strings.Trim(t, `"`)+"'")
+			}
+			want = ", expected one of: [" + strings.Join(types, ", ") + "]"
+		}
+		msg = msg[:i] + "invalid type for value: <not shown>" + want
+	}
+	if o, ok := v.(*object); ok {
+		if c, ok := o.get("credentials"); ok {
+			if c, ok := c.(*object); ok {
+				for _, k := range []string{"secretAccessKey", "sessionToken"} {
+					if s, ok := c.vals[k].(string); ok && s != "" {
+						msg = strings.ReplaceAll(msg, s, redacted)
+					}
+				}
+			}
+		}
+	}
+	return msg
 }
