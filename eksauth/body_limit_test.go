@@ -95,3 +95,38 @@ func TestBodySizeLimitAndClose(t *testing.T) {
 		}
 	}
 }
+
+// oddClient returns a response without a body, or no response and no error,
+// as a broken HTTPClient (a test double, say) may.
+type oddClient struct{ resp *http.Response }
+
+func (c oddClient) Do(*http.Request) (*http.Response, error) { return c.resp, nil }
+
+func TestOddHTTPClientAnswersAreErrorsNotPanics(t *testing.T) {
+	tests := map[string]*http.Response{
+		"nil response, nil error": nil,
+		"200 with a nil Body":     {StatusCode: 200, Header: http.Header{}},
+		"500 with a nil Body":     {StatusCode: 500, Header: http.Header{}},
+		"nil Header":              {StatusCode: 400, Body: http.NoBody},
+	}
+	for name, resp := range tests {
+		t.Run(name, func(t *testing.T) {
+			c := eksauth.New(eksauth.Options{
+				Region: "us-west-2", Credentials: credentials(testCreds), HTTPClient: oddClient{resp},
+				Retryer: aws.NopRetryer{},
+			})
+			var err error
+			func() {
+				defer func() {
+					if p := recover(); p != nil {
+						t.Fatalf("panic: %v", p)
+					}
+				}()
+				_, err = c.AssumeRoleForPodIdentity(context.Background(), input())
+			}()
+			if err == nil {
+				t.Fatal("got no error")
+			}
+		})
+	}
+}

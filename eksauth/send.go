@@ -42,6 +42,14 @@ func (c *callConfig) send(ctx context.Context, req *http.Request) (sent, error) 
 		}
 		return sent{resp: &http.Response{Header: http.Header{}, Body: http.NoBody}}, sendErr
 	}
+	// A broken HTTPClient (a test double, say) may answer nothing or a
+	// response without a body: an empty answer, as the SDK makes of it,
+	// rather than a panic.
+	if resp == nil {
+		resp = &http.Response{Header: http.Header{}, Body: http.NoBody}
+	} else if resp.Body == nil {
+		resp.Body = http.NoBody
+	}
 	s := sent{resp: resp}
 	s.skew, s.hasSkew = c.clockSkew(ctx, resp, requestAt, responseAt)
 	return s, nil
