@@ -128,8 +128,9 @@ func (c *cache) retire(e *entry) int {
 	n := 0
 	for _, o := range append([]*entry(nil), c.byPod[e.claims.podUID]...) {
 		// An unverified entry may carry any iat; comparing against it can
-		// only keep it longer, which costs memory, never access.
-		if o != e && !o.claims.issuedAt.After(e.claims.issuedAt) {
+		// only keep it longer, which costs memory, never access. An entry
+		// of e's own token (e was evicted and made again) is not older.
+		if o.key != e.key && !o.claims.issuedAt.After(e.claims.issuedAt) {
 			c.remove(o)
 			n++
 		}

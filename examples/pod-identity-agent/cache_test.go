@@ -77,3 +77,24 @@ func TestCacheRetire(t *testing.T) {
 		}
 	}
 }
+
+// TestCacheRetireKeepsTheSameToken: an entry evicted while a request still
+// held it, then made again for the same token, is that token's live entry:
+// the old entry's first success must not retire it (which would cost
+// another upstream call for a token EKS Auth has just accepted).
+func TestCacheRetireKeepsTheSameToken(t *testing.T) {
+	t0 := time.Unix(1_700_000_000, 0)
+	c := newCache(1, 0)
+	held, _ := c.get(keyOf("t"), t0, newTestEntry("p1", t0))
+	c.get(keyOf("other"), t0, newTestEntry("p2", t0)) // evicts held
+	again, created := c.get(keyOf("t"), t0, newTestEntry("p1", t0))
+	if !created || again == held {
+		t.Fatal("setup: want t evicted and made again")
+	}
+	if n := c.retire(held); n != 0 {
+		t.Errorf("retire removed %d, want 0", n)
+	}
+	if e := c.lookup(keyOf("t"), t0); e != again {
+		t.Error("the live entry of the token was retired")
+	}
+}
