@@ -90,5 +90,6 @@ func (c *callConfig) assumeRoleForPodIdentity(ctx context.Context, params *Assum
 	if err != nil {
 		return nil, err
 	}
+	op.sessionToken = creds.SessionToken // sent as a header, so an answer may echo it
 	return c.doWithRetries(ctx, op, creds)
 }

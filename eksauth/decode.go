@@ -51,7 +51,7 @@ func decode(resp *http.Response, op *operation) (*AssumeRoleForPodIdentityOutput
 	case readErr != nil:
 		err = &smithy.DeserializationError{Err: fmt.Errorf("failed to copy error response body, %w", readErr)}
 	default:
-		err = decodeError(resp.Header, buf.Bytes(), op.token)
+		err = decodeError(resp.Header, buf.Bytes(), op.token, op.sessionToken)
 	}
 	if err != nil {
 		return nil, &awshttp.ResponseError{

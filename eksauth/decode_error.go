@@ -18,8 +18,9 @@ import (
 // client does: the code from X-Amzn-ErrorType, else the body's code, else
 // its __type, sanitised and matched case-insensitively; the message from
 // the body. A body that is not JSON is a *smithy.DeserializationError.
-// The request's token is scrubbed from anything the service echoes.
-func decodeError(h http.Header, body []byte, token string) error {
+// The request's secrets (its token, the session token of its signing
+// credentials) are scrubbed from anything the service or a proxy echoes.
+func decodeError(h http.Header, body []byte, secrets ...string) error {
 	code, message := "UnknownError", "UnknownError"
 	headerCode := h.Get("X-Amzn-ErrorType")
 	if headerCode != "" {
@@ -35,7 +36,7 @@ func decodeError(h http.Header, body []byte, token string) error {
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&info); err != nil && err != io.EOF {
 		return &smithy.DeserializationError{
 			Err:      fmt.Errorf("failed to decode response body, %w", err),
-			Snapshot: snapshot(body, token),
+			Snapshot: snapshot(body, secrets),
 		}
 	}
 	jsonCode := info.Code
@@ -46,15 +47,15 @@ func decodeError(h http.Header, body []byte, token string) error {
 		code = sanitizeErrorCode(jsonCode)
 	}
 	if info.Message != "" {
-		message = redact.Scrub(info.Message, token)
+		message = redact.Scrub(info.Message, secrets...)
 	}
 
 	for _, e := range apiErrors {
 		if strings.EqualFold(e.code, code) {
-			return e.new(modeledMessage(body, token))
+			return e.new(modeledMessage(body, secrets))
 		}
 	}
-	return &smithy.GenericAPIError{Code: redact.Scrub(code, token), Message: message}
+	return &smithy.GenericAPIError{Code: redact.Scrub(code, secrets...), Message: message}
 }
 
 // apiErrors are the modeled errors of the API, matched with
@@ -77,7 +78,7 @@ var apiErrors = [...]struct {
 // modeledMessage is the Message of a modeled error: the body's "message"
 // member, else its "Message" member, else nil. The body has already been
 // read as one JSON object (or nothing) by decodeError.
-func modeledMessage(body []byte, token string) *string {
+func modeledMessage(body []byte, secrets []string) *string {
 	var members map[string]json.RawMessage
 	if json.NewDecoder(bytes.NewReader(body)).Decode(&members) != nil {
 		return nil
@@ -85,7 +86,7 @@ func modeledMessage(body []byte, token string) *string {
 	for _, k := range [...]string{"message", "Message"} {
 		var s *string
 		if raw, ok := members[k]; ok && json.Unmarshal(raw, &s) == nil && s != nil {
-			v := redact.Scrub(*s, token)
+			v := redact.Scrub(*s, secrets...)
 			return &v
 		}
 	}
@@ -105,11 +106,11 @@ func sanitizeErrorCode(code string) string {
 }
 
 // snapshot keeps the end of an unreadable error body for debugging, as the
-// official client does, without the request's token.
-func snapshot(body []byte, token string) []byte {
+// official client does, without the request's secrets.
+func snapshot(body []byte, secrets []string) []byte {
 	const max = 1024
 	if len(body) > max {
 		body = body[len(body)-max:]
 	}
-	return []byte(redact.Scrub(string(body), token))
+	return []byte(redact.Scrub(string(body), secrets...))
 }

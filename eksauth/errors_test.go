@@ -227,3 +227,35 @@ func TestSuccessDecoding(t *testing.T) {
 		})
 	}
 }
+
+// TestEchoedNodeSessionTokenScrubbed: a proxy or server that echoes the
+// request's headers puts the node's session token (sent as
+// X-Amz-Security-Token) in its answer; neither the error text nor the
+// error value (a debug dump, the DeserializationError snapshot) may keep it.
+func TestEchoedNodeSessionTokenScrubbed(t *testing.T) {
+	tests := map[string]answer{
+		"HTML page":    {Status: 400, Body: "<html>X-Amz-Security-Token: " + testSessionToken + "</html>"},
+		"JSON message": {Status: 400, Body: `{"code":"InvalidTokenException","message":"echo ` + testSessionToken + `"}`},
+		"unknown code": {Status: 400, Body: `{"code":"Echo` + testSessionToken + `","message":"echo ` + testSessionToken + `"}`},
+	}
+	for name, a := range tests {
+		t.Run(name, func(t *testing.T) {
+			ts := newTestServer(t, a)
+			_, err := newTestClient(ts).AssumeRoleForPodIdentity(context.Background(), input())
+			if err == nil {
+				t.Fatal("got no error")
+			}
+			var de *smithy.DeserializationError
+			if errors.As(err, &de) && strings.Contains(string(de.Snapshot), testSessionToken) {
+				t.Errorf("snapshot %q holds the session token", de.Snapshot)
+			}
+			var ae smithy.APIError
+			if errors.As(err, &ae) && (strings.Contains(ae.ErrorMessage(), testSessionToken) || strings.Contains(ae.ErrorCode(), testSessionToken)) {
+				t.Errorf("API error %q / %q holds the session token", ae.ErrorCode(), ae.ErrorMessage())
+			}
+			if s := err.Error(); strings.Contains(s, testSessionToken) {
+				t.Errorf("error text %q holds the session token", s)
+			}
+		})
+	}
+}

@@ -54,7 +54,7 @@ func TestLoggingRedactsSecrets(t *testing.T) {
 	for name, tt := range tests {
 		t.Run(name, func(t *testing.T) {
 			ts := newTestServer(t,
-				answer{Status: 500, Body: `{"code":"InternalServerException","message":"echo ` + testToken + `"}`},
+				answer{Status: 500, Body: `{"code":"InternalServerException","message":"echo ` + testToken + ` ` + testSessionToken + `"}`},
 				answer{Header: map[string]string{"X-Amzn-Requestid": "rid-log"}, Body: successBody(t)},
 			)
 			logger := &recordingLogger{}

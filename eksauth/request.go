@@ -27,6 +27,7 @@ type operation struct {
 	invocationID []string // amz-sdk-invocation-id, one per operation
 	traceID      []string // X-Amzn-Trace-Id inside AWS Lambda, else nil
 	token        string   // for redaction only
+	sessionToken string   // the signing credentials', for redaction only
 }
 
 // newOperation builds the request of params (already validated).
