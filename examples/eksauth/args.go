@@ -109,9 +109,10 @@ func lookupOption(name string) (*option, error) {
 }
 
 // looksLikeOption is argparse's test for an argument that cannot be a value:
-// it starts with "-" and is not a negative number.
+// it starts with "-", is not a negative number and holds no space (so that
+// an inline YAML document starting with "---" is a value).
 func looksLikeOption(s string) bool {
-	if !strings.HasPrefix(s, "-") || s == "-" {
+	if !strings.HasPrefix(s, "-") || s == "-" || strings.Contains(s, " ") {
 		return false
 	}
 	_, err := strconv.ParseFloat(s, 64)

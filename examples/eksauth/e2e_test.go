@@ -453,3 +453,25 @@ func TestQueryErrorHidesTheAnswer(t *testing.T) {
 		})
 	}
 }
+
+// TestValueStartingWithADash: argparse takes an argument that starts with
+// "-" but holds a space as a value, so a YAML document that begins with
+// its "---" marker, or a list, can be given inline.
+func TestValueStartingWithADash(t *testing.T) {
+	sb := newSandbox(t)
+	em := sb.emulator()
+	for name, tc := range map[string]struct {
+		in, stdout, stderr string
+		code               int
+	}{
+		"document marker": {in: "---\nclusterName: demo\ntoken: " + em.token + "\n", stdout: "pods.eks.amazonaws.com\n"},
+		"list":            {in: "- clusterName: demo\n", code: exitUsage, stderr: "\nError parsing parameter 'cli-input-yaml': Invalid type: expecting map, received list\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := sb.run("", "assume-role-for-pod-identity", "--endpoint-url", em.URL, "--cli-input-yaml", tc.in, "--query", "audience", "--output", "text")
+			if r.code != tc.code || r.stdout != tc.stdout || r.stderr != tc.stderr {
+				t.Errorf("got exit %d stdout %q stderr %q, want %d %q %q", r.code, r.stdout, r.stderr, tc.code, tc.stdout, tc.stderr)
+			}
+		})
+	}
+}
