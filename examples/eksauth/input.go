@@ -233,6 +233,8 @@ func pyTypeName(v any) string {
 		return "list"
 	case map[string]any:
 		return "dict"
+	case []byte: // YAML's !!binary
+		return "bytes"
 	}
 	return fmt.Sprintf("%T", v)
 }
@@ -246,8 +248,8 @@ func pyRepr(v any) string {
 			return "True"
 		}
 		return "False"
-	case []any, map[string]any:
-		// Containers may hold a token: name the type only.
+	case []any, map[string]any, []byte:
+		// Containers and bytes may hold a token: name the type only.
 		return "<" + pyTypeName(v) + ">"
 	}
 	return fmt.Sprint(v)

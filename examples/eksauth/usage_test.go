@@ -95,6 +95,10 @@ func TestUsageErrors(t *testing.T) {
 			stderr: "\nParameter validation failed:\nMissing required parameter in input: \"clusterName\"\nMissing required parameter in input: \"token\"\n" +
 				"Invalid type for parameter zone, value: 5, type: <class 'int'>, valid types: <class 'str'>\n",
 		},
+		"input yaml binary": {
+			args: []string{op, "--cli-input-yaml", "clusterName: !!binary aGVsbG8=\ntoken: a.b.c\n", "--region", "us-west-2"}, code: exitUsage,
+			stderr: "\nParameter validation failed:\nInvalid type for parameter clusterName, value: <bytes>, type: <class 'bytes'>, valid types: <class 'str'>\n",
+		},
 		"bad query": {
 			args: []string{op, "--query", "a[", "--cluster-name", "demo", "--token", "a.b.c"}, code: exitGeneral,
 		},
