@@ -18,6 +18,7 @@ import (
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/podidentity/podidentity/eksauth/types"
 	"github.com/podidentity/podidentity/internal/jsonscan"
+	"github.com/podidentity/podidentity/internal/redact"
 )
 
 // MaxResponseBodySize caps every response body read, success or error: an
@@ -54,6 +55,7 @@ func decode(resp *http.Response, op *operation) (*AssumeRoleForPodIdentityOutput
 		err = decodeError(resp.Header, buf.Bytes(), op.token, op.sessionToken)
 	}
 	if err != nil {
+		detachSecrets(resp)
 		return nil, &awshttp.ResponseError{
 			ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: resp}, Err: err},
 			RequestID:     requestID,
@@ -63,6 +65,33 @@ func decode(resp *http.Response, op *operation) (*AssumeRoleForPodIdentityOutput
 		awsmiddleware.SetRequestIDMetadata(&out.ResultMetadata, requestID)
 	}
 	return out, nil
+}
+
+// detachSecrets keeps the signed request out of the response that an error
+// carries, so that a dump of the error shows no session token or
+// signature: the request becomes a copy with those headers redacted and no
+// body, and the consumed body stops pointing at the connection (whose
+// write buffer still holds the request).
+func detachSecrets(resp *http.Response) {
+	resp.Body = http.NoBody
+	r := resp.Request
+	if r == nil {
+		return
+	}
+	c := r.WithContext(r.Context())
+	c.Body, c.GetBody = nil, nil
+	c.Header = make(http.Header, len(r.Header))
+	for k, v := range r.Header {
+		switch {
+		case k == "Authorization":
+			c.Header[k] = []string{redact.Authorization(r.Header.Get(k))}
+		case redact.SecretKey(k):
+			c.Header[k] = []string{redact.Placeholder}
+		default:
+			c.Header[k] = v
+		}
+	}
+	resp.Request = c
 }
 
 // requestIDOf returns the request ID of an answer, from the headers the
