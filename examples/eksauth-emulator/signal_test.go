@@ -10,17 +10,20 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+
+	"github.com/podidentity/podidentity/internal/leakcheck"
 )
 
-// TestMain lets TestSignals run main() in a child process: the test
-// binary re-executes itself with EKSAUTH_EMULATOR_RUN_MAIN set.
+// TestMain lets TestSignals run main() in a child process (the test binary
+// re-executes itself with EKSAUTH_EMULATOR_RUN_MAIN set), and fails the
+// package if a test leaves a goroutine behind.
 func TestMain(m *testing.M) {
 	if os.Getenv("EKSAUTH_EMULATOR_RUN_MAIN") == "1" {
 		os.Args = append([]string{"eksauth-emulator"}, strings.Fields(os.Getenv("EKSAUTH_EMULATOR_ARGS"))...)
 		main()
 		os.Exit(0)
 	}
-	os.Exit(m.Run())
+	leakcheck.Main(m)
 }
 
 // TestSignals runs the real main and stops it with SIGINT and SIGTERM.

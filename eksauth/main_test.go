@@ -1,0 +1,10 @@
+package eksauth_test
+
+import (
+	"testing"
+
+	"github.com/podidentity/podidentity/internal/leakcheck"
+)
+
+// TestMain fails the package if a test leaves a goroutine behind.
+func TestMain(m *testing.M) { leakcheck.Main(m) }
