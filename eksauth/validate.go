@@ -2,6 +2,7 @@ package eksauth
 
 import (
 	"strings"
+	"unicode/utf8"
 
 	"github.com/aws/smithy-go"
 	"github.com/podidentity/podidentity/internal/protocol"
@@ -49,6 +50,17 @@ func validateInput(params *AssumeRoleForPodIdentityInput) error {
 			reason = "value contains a CR or LF"
 		}
 		invalid.Add(newParamError("Token", reason))
+	}
+
+	// JSON cannot carry invalid UTF-8: encoders would send U+FFFD instead,
+	// a value the caller never gave.
+	for _, f := range []struct {
+		name  string
+		value *string
+	}{{"EksNodeName", params.EksNodeName}, {"InstanceId", params.InstanceId}, {"Zone", params.Zone}} {
+		if f.value != nil && !utf8.ValidString(*f.value) {
+			invalid.Add(newParamError(f.name, "value is not valid UTF-8"))
+		}
 	}
 
 	if invalid.Len() > 0 {
