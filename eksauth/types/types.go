@@ -3,9 +3,11 @@
 package types
 
 import (
+	"strconv"
 	"time"
 
 	smithydocument "github.com/aws/smithy-go/document"
+	"github.com/podidentity/podidentity/internal/redact"
 )
 
 // AssumedRoleUser is the IAM role identity and the STS session that the
@@ -36,6 +38,53 @@ type Credentials struct {
 	SessionToken *string
 
 	noSmithyDocumentSerde
+}
+
+// String shows AccessKeyId and Expiration, and SecretAccessKey and
+// SessionToken as "<redacted>" when set, so that printing credentials
+// (%v, %+v, or as a field of an output) does not leak them. The fields and
+// their JSON encoding are unchanged.
+func (c Credentials) String() string {
+	return "{AccessKeyId:" + ptrString(c.AccessKeyId, false, false) +
+		" Expiration:" + ptrTime(c.Expiration, false) +
+		" SecretAccessKey:" + ptrString(c.SecretAccessKey, true, false) +
+		" SessionToken:" + ptrString(c.SessionToken, true, false) + "}"
+}
+
+// GoString is String for %#v, with Go syntax.
+func (c Credentials) GoString() string {
+	return "types.Credentials{AccessKeyId:" + ptrString(c.AccessKeyId, false, true) +
+		", Expiration:" + ptrTime(c.Expiration, true) +
+		", SecretAccessKey:" + ptrString(c.SecretAccessKey, true, true) +
+		", SessionToken:" + ptrString(c.SessionToken, true, true) + "}"
+}
+
+func ptrString(p *string, secret, quote bool) string {
+	switch {
+	case p == nil && quote:
+		return "nil"
+	case p == nil:
+		return "<nil>"
+	case secret && quote:
+		return strconv.Quote(redact.Placeholder)
+	case secret:
+		return redact.Placeholder
+	case quote:
+		return strconv.Quote(*p)
+	}
+	return *p
+}
+
+func ptrTime(p *time.Time, quote bool) string {
+	switch {
+	case p == nil && quote:
+		return "nil"
+	case p == nil:
+		return "<nil>"
+	case quote:
+		return strconv.Quote(p.Format(time.RFC3339Nano))
+	}
+	return p.String()
 }
 
 // PodIdentityAssociation names the EKS Pod Identity association that matched.
