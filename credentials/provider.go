@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -225,6 +226,24 @@ func (o Options) withDefaults() Options {
 }
 
 func clampFraction(f float64) float64 { return min(max(f, 0.01), 0.99) }
+
+// String names the provider by its cluster. Printing a Provider (%v, %+v,
+// a log line) shows nothing else: its fields hold the cached credentials
+// and the token retriever, which may hold a token.
+func (p *Provider) String() string {
+	if p == nil {
+		return "<nil>"
+	}
+	return "credentials.Provider{cluster: " + p.cluster + "}"
+}
+
+// GoString is String for %#v.
+func (p *Provider) GoString() string {
+	if p == nil {
+		return "(*credentials.Provider)(nil)"
+	}
+	return "&credentials.Provider{cluster:" + strconv.Quote(p.cluster) + "}"
+}
 
 // Options returns a copy of the provider's options, defaults filled in.
 func (p *Provider) Options() Options { return p.options }
