@@ -116,6 +116,8 @@ func newCallConfig(o Options) *callConfig {
 	c.endpoint, c.endpointErr = endpoints.Resolve(o.Region, o.EndpointOptions.UseFIPSEndpoint == aws.FIPSEndpointStateEnabled, o.BaseEndpoint)
 	if c.endpointErr != nil {
 		c.endpointErr = endpointError(c.endpointErr)
+	} else {
+		warnIfPlaintext(o.Logger, &c.endpoint.URL)
 	}
 	n := max(0, min(c.maxAttempts, 10)) // zero or less means unlimited
 	c.attemptHeaders = make([]string, n)

@@ -3,7 +3,11 @@ package eksauth
 import (
 	"errors"
 	"fmt"
+	"net"
 	"net/url"
+	"strings"
+
+	"github.com/aws/smithy-go/logging"
 
 	"github.com/podidentity/podidentity/internal/endpoints"
 	"github.com/podidentity/podidentity/internal/protocol"
@@ -32,4 +36,18 @@ func (c *callConfig) requestURL(clusterName string) *url.URL {
 	}
 	u.Path += p
 	return &u
+}
+
+// warnIfPlaintext logs a warning for a plain-HTTP endpoint on another
+// machine: the token goes out, and the credentials come back, readable by
+// anyone on the path. Loopback is this machine (an emulator, a test).
+func warnIfPlaintext(l logging.Logger, u *url.URL) {
+	if u.Scheme != "http" {
+		return
+	}
+	host := u.Hostname()
+	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() || host == "localhost" || strings.HasSuffix(host, ".localhost") {
+		return
+	}
+	l.Logf(logging.Warn, "eksauth: the endpoint %s is plain HTTP to another machine: the token and the credentials cross the network unencrypted; use https", u.Host)
 }

@@ -98,3 +98,32 @@ func TestEndpoints(t *testing.T) {
 		})
 	}
 }
+
+func TestPlaintextEndpointWarns(t *testing.T) {
+	for endpoint, warn := range map[string]bool{
+		"http://10.0.0.7:8765":          true,
+		"http://eks-auth.example.com":   true,
+		"http://127.0.0.1:8765":         false,
+		"http://127.9.9.9":              false,
+		"http://[::1]:80":               false,
+		"http://localhost:8765":         false,
+		"http://emulator.localhost":     false,
+		"https://eks-auth.example.com":  false,
+		"https://10.0.0.7:8443/prefix/": false,
+	} {
+		logger := &recordingLogger{}
+		eksauth.New(eksauth.Options{Region: "us-west-2", BaseEndpoint: aws.String(endpoint), Logger: logger})
+		got := logger.String()
+		if warn != (got != "") {
+			t.Errorf("%s: logged %q, want a warning: %v", endpoint, got, warn)
+		}
+		if warn && (!strings.HasPrefix(got, "WARN ") || !strings.Contains(got, "plain HTTP")) {
+			t.Errorf("%s: logged %q, want a WARN line about plain HTTP", endpoint, got)
+		}
+	}
+	logger := &recordingLogger{}
+	eksauth.New(eksauth.Options{Region: "us-west-2", Logger: logger})
+	if got := logger.String(); got != "" {
+		t.Errorf("the default endpoint logged %q", got)
+	}
+}
