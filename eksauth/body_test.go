@@ -3,14 +3,11 @@ package eksauth_test
 import (
 	"context"
 	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/smithy-go"
 	"github.com/podidentity/podidentity/eksauth"
 )
@@ -49,30 +46,6 @@ func TestEndlessBodyIsCapped(t *testing.T) {
 		if hc.body.read > 2*eksauth.MaxResponseBodySize {
 			t.Errorf("status %d: read %d bytes of an endless body", status, hc.body.read)
 		}
-	}
-}
-
-func TestTimeoutsAreRetried(t *testing.T) {
-	release := make(chan struct{})
-	ts := newTestServer(t, answer{Body: successBody(t)})
-	ts.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		io.Copy(io.Discard, r.Body)
-		select {
-		case <-release:
-		case <-r.Context().Done():
-		}
-	})
-	t.Cleanup(func() { close(release) })
-	hc := &http.Client{Timeout: 20 * time.Millisecond}
-	c := newTestClient(ts, func(o *eksauth.Options) { o.HTTPClient = hc })
-	_, err := c.AssumeRoleForPodIdentity(context.Background(), input())
-	var mae *retry.MaxAttemptsError
-	if !errors.As(err, &mae) || mae.Attempt != 3 {
-		t.Fatalf("error = %v, want 3 timed-out attempts", err)
-	}
-	var timeout interface{ Timeout() bool }
-	if !errors.As(err, &timeout) || !timeout.Timeout() {
-		t.Errorf("error = %v, want a timeout in the chain", err)
 	}
 }
 
