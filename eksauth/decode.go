@@ -33,7 +33,9 @@ var errBodyTooLarge = fmt.Errorf("response body exceeds %d bytes", MaxResponseBo
 // the error of the official client's chain: *awshttp.ResponseError (status,
 // request ID) around an API error or a *smithy.DeserializationError.
 func decode(resp *http.Response, op *operation) (*AssumeRoleForPodIdentityOutput, error) {
-	requestID := requestIDOf(resp.Header)
+	echoed := echoable(resp, op)
+	secrets := echoed[:]
+	requestID := redact.Scrub(requestIDOf(resp.Header), secrets...)
 	buf := getBuffer()
 	defer putBuffer(buf)
 	_, readErr := buf.ReadFrom(io.LimitReader(resp.Body, MaxResponseBodySize+1))
@@ -52,10 +54,10 @@ func decode(resp *http.Response, op *operation) (*AssumeRoleForPodIdentityOutput
 	case readErr != nil:
 		err = &smithy.DeserializationError{Err: fmt.Errorf("failed to copy error response body, %w", readErr)}
 	default:
-		err = decodeError(resp.Header, buf.Bytes(), op.token, op.sessionToken)
+		err = decodeError(resp.Header, buf.Bytes(), secrets...)
 	}
 	if err != nil {
-		detachSecrets(resp)
+		detachSecrets(resp, secrets)
 		return nil, &awshttp.ResponseError{
 			ResponseError: &smithyhttp.ResponseError{Response: &smithyhttp.Response{Response: resp}, Err: err},
 			RequestID:     requestID,
@@ -71,9 +73,15 @@ func decode(resp *http.Response, op *operation) (*AssumeRoleForPodIdentityOutput
 // carries, so that a dump of the error shows no session token or
 // signature: the request becomes a copy with those headers redacted and no
 // body, and the consumed body stops pointing at the connection (whose
-// write buffer still holds the request).
-func detachSecrets(resp *http.Response) {
+// write buffer still holds the request). Header values that echo secrets
+// are scrubbed too.
+func detachSecrets(resp *http.Response, secrets []string) {
 	resp.Body = http.NoBody
+	for _, v := range resp.Header {
+		for i := range v {
+			v[i] = redact.Scrub(v[i], secrets...)
+		}
+	}
 	r := resp.Request
 	if r == nil {
 		return
@@ -92,6 +100,17 @@ func detachSecrets(resp *http.Response) {
 		}
 	}
 	resp.Request = c
+}
+
+// echoable are the secrets of the request that an answer may echo: the
+// token (in the body), the session token and the SigV4 signature (in
+// headers). An array, so that the success path allocates nothing for it.
+func echoable(resp *http.Response, op *operation) [3]string {
+	secrets := [3]string{op.token, op.sessionToken}
+	if resp.Request != nil {
+		_, secrets[2], _ = strings.Cut(resp.Request.Header.Get("Authorization"), "Signature=")
+	}
+	return secrets
 }
 
 // requestIDOf returns the request ID of an answer, from the headers the

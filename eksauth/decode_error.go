@@ -106,11 +106,13 @@ func sanitizeErrorCode(code string) string {
 }
 
 // snapshot keeps the end of an unreadable error body for debugging, as the
-// official client does, without the request's secrets.
+// official client does, without the request's secrets: scrubbed before it
+// is cut, so that no part of a secret survives at the cut.
 func snapshot(body []byte, secrets []string) []byte {
 	const max = 1024
-	if len(body) > max {
-		body = body[len(body)-max:]
+	s := redact.Scrub(string(body), secrets...)
+	if len(s) > max {
+		s = s[len(s)-max:]
 	}
-	return []byte(redact.Scrub(string(body), secrets...))
+	return []byte(s)
 }

@@ -66,7 +66,8 @@ func (c *callConfig) logResponse(ctx context.Context, resp *http.Response, op *o
 		b.WriteString("\r\n")
 		b.WriteString(redact.JSON(body, op.token))
 	}
-	logging.WithContext(ctx, c.options.Logger).Logf(logging.Debug, "Response\n%v", redact.Scrub(b.String(), op.token, op.sessionToken))
+	secrets := echoable(resp, op)
+	logging.WithContext(ctx, c.options.Logger).Logf(logging.Debug, "Response\n%v", redact.Scrub(b.String(), secrets[:]...))
 }
 
 // writeHeaders writes h sorted, with secret values redacted.
