@@ -71,7 +71,10 @@
 //
 // [Server.Inject] queues [Fault] values, consumed one per request: throttling,
 // server errors, delays, dropped connections and truncated bodies, to test
-// retries and refreshes against a real server. [Server.Requests] returns
+// retries and refreshes against a real server. [WithRandomFaults] makes the
+// server unreliable instead, for chaos and soak tests: each request gets,
+// with a given probability, one of a set of faults drawn at random
+// ([WithFaultSeed] repeats a run). [Server.Requests] returns
 // what the server received and what it answered; a request appears as soon
 // as it arrives, so a test can wait for it while a Delay holds it.
 //

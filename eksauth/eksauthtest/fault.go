@@ -1,6 +1,9 @@
 package eksauthtest
 
 import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
 	"net/http"
 	"strconv"
 	"time"
@@ -119,4 +122,61 @@ func writeTruncated(w http.ResponseWriter, status int, body []byte) {
 		f.Flush()
 	}
 	dropConn()
+}
+
+// WithRandomFaults makes the server unreliable, for chaos and soak tests:
+// each request that no [Server.Inject]-ed fault claims is answered, with
+// probability rate, by one of faults drawn uniformly at random (list a
+// fault twice to make it twice as likely), and otherwise normally. Such
+// requests are recorded with Fault set, like injected ones. rate must be
+// in [0, 1] and, if above 0, come with at least one fault; NewServer
+// panics otherwise. Rate 0 turns random faults off.
+func WithRandomFaults(rate float64, faults ...Fault) Option {
+	return func(s *Server) {
+		s.random.rate = rate
+		s.random.faults = append([]Fault(nil), faults...)
+	}
+}
+
+// WithFaultSeed seeds the draws of [WithRandomFaults], so that a run can be
+// repeated: the n-th request the server receives gets the same answer
+// each time (which request is n-th is up to the client's concurrency).
+// Default: a random seed.
+func WithFaultSeed(seed uint64) Option {
+	return func(s *Server) { s.random.seed, s.random.seeded = seed, true }
+}
+
+// randomFaults is the state of WithRandomFaults, guarded by Server.mu.
+type randomFaults struct {
+	rate   float64
+	faults []Fault
+	seed   uint64
+	seeded bool
+	rng    *rand.Rand // nil while rate is 0
+}
+
+// init checks the options and seeds the source.
+func (r *randomFaults) init() error {
+	if !(r.rate >= 0 && r.rate <= 1) { // also NaN
+		return fmt.Errorf("invalid random fault rate %v: want a probability in [0, 1]", r.rate)
+	}
+	if r.rate == 0 {
+		return nil
+	}
+	if len(r.faults) == 0 {
+		return errors.New("WithRandomFaults needs at least one fault with a rate above 0")
+	}
+	if !r.seeded {
+		r.seed = rand.Uint64()
+	}
+	r.rng = rand.New(rand.NewPCG(r.seed, r.seed))
+	return nil
+}
+
+// next draws whether a request gets a fault, and which.
+func (r *randomFaults) next() (Fault, bool) {
+	if r.rng == nil || r.rng.Float64() >= r.rate {
+		return Fault{}, false
+	}
+	return r.faults[r.rng.IntN(len(r.faults))], true
 }

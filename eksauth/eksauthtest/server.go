@@ -66,6 +66,7 @@ type Server struct {
 	assocIDs map[string]assocKey      // guarded by mu, association ID to key
 	roleIDs  map[string]string        // guarded by mu, role ARN to its AROA ID
 	faults   []Fault                  // guarded by mu, FIFO
+	random   randomFaults             // guarded by mu: WithRandomFaults
 	requests []*Request               // guarded by mu, also their fields
 }
 
@@ -141,7 +142,8 @@ func WithListener(l net.Listener) Option { return func(s *Server) { s.listener =
 // NewServer starts an emulator on a loopback port, like
 // httptest.NewServer. Call Close when done. It panics if it cannot listen
 // or an option is invalid (a region that is not a region name, a negative
-// or sub-second lifetime, node credentials without a secret).
+// or sub-second lifetime, node credentials without a secret, a random
+// fault rate outside [0, 1] or without faults).
 func NewServer(opts ...Option) *Server {
 	s := &Server{
 		region:   DefaultRegion,
@@ -168,6 +170,9 @@ func NewServer(opts ...Option) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if err := s.random.init(); err != nil {
+		panic("eksauthtest: " + err.Error())
 	}
 	if (s.node.AccessKeyID == "") != (s.node.SecretAccessKey == "") {
 		panic("eksauthtest: WithNodeCredentials needs both an access key ID and a secret access key")
@@ -351,6 +356,7 @@ func (s *Server) Issuer(clusterName string) string { return s.cluster(clusterNam
 
 // Inject queues faults. Each request takes the oldest queued fault, if
 // any, instead of (or, for a Delay alone, before) its normal answer.
+// Queued faults come before those of [WithRandomFaults].
 func (s *Server) Inject(faults ...Fault) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -384,7 +390,7 @@ func (s *Server) nextFault() (Fault, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if len(s.faults) == 0 {
-		return Fault{}, false
+		return s.random.next()
 	}
 	f := s.faults[0]
 	s.faults = s.faults[1:]
