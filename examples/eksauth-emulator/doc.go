@@ -25,6 +25,9 @@
 //	-access-key-id, -secret-access-key, -session-token   fixed node credentials
 //	-env-file path           also write the export lines to path (mode 0600)
 //	-quiet                   do not log requests to stderr
+//	-fault-rate p            answer a fraction p (0 to 1) of API requests with a random
+//	                         transient fault (500, 503, 429, dropped connection), for
+//	                         testing a client's retries; -fault-seed n repeats a run
 //
 // It exits with 0 after SIGINT or SIGTERM, 2 for a bad command line or
 // config file, and 1 when it cannot start (the address is in use, the

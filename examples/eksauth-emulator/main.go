@@ -59,7 +59,19 @@ type settings struct {
 	node         aws.Credentials
 	envFile      string
 	quiet        bool
+	faultRate    float64
+	faultSeed    uint64
+	seeded       bool // -fault-seed given
 	associations []eksauthtest.Association
+}
+
+// transientFaults are what -fault-rate answers: the failures a client
+// should retry.
+var transientFaults = []eksauthtest.Fault{
+	{Status: http.StatusInternalServerError},
+	{Status: http.StatusServiceUnavailable},
+	{Status: http.StatusTooManyRequests},
+	{Drop: true},
 }
 
 // configFile is the -config file's shape.
@@ -136,6 +148,8 @@ Flags:
 	fs.StringVar(&s.node.SessionToken, "session-token", "", "fixed node session token (optional)")
 	fs.StringVar(&s.envFile, "env-file", "", "also write the export lines to `path`")
 	fs.BoolVar(&s.quiet, "quiet", false, "do not log requests to stderr")
+	fs.Float64Var(&s.faultRate, "fault-rate", 0, "`fraction` (0 to 1) of API requests answered at random with a transient fault: 500, 503, 429 or a dropped connection")
+	fs.Uint64Var(&s.faultSeed, "fault-seed", 0, "`seed` of the -fault-rate draws, to repeat a run (default random)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return s, err
@@ -180,6 +194,13 @@ Flags:
 	}
 	if s.lifetime < 0 || s.lifetime > 0 && s.lifetime < time.Second {
 		return s, errors.New("-credential-lifetime must be at least 1s")
+	}
+	if !(s.faultRate >= 0 && s.faultRate <= 1) { // also NaN
+		return s, fmt.Errorf("-fault-rate %v: want a fraction from 0 to 1", s.faultRate)
+	}
+	s.seeded = set["fault-seed"]
+	if s.seeded && s.faultRate == 0 {
+		return s, errors.New("-fault-seed needs -fault-rate")
 	}
 	if !validRegion(s.region) {
 		return s, fmt.Errorf("invalid region %q", s.region)
@@ -249,6 +270,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if s.node.AccessKeyID != "" {
 		opts = append(opts, eksauthtest.WithNodeCredentials(s.node))
 	}
+	if s.faultRate > 0 {
+		opts = append(opts, eksauthtest.WithRandomFaults(s.faultRate, transientFaults...))
+	}
+	if s.seeded {
+		opts = append(opts, eksauthtest.WithFaultSeed(s.faultSeed))
+	}
 	srv = eksauthtest.NewServer(opts...)
 	defer srv.Close()
 
@@ -310,6 +337,9 @@ func printSetup(w io.Writer, srv *eksauthtest.Server, s settings, env []string, 
 	fmt.Fprintln(w, "# Point an AWS SDK or the AWS CLI at it:")
 	for _, line := range env {
 		fmt.Fprintln(w, line)
+	}
+	if s.faultRate > 0 {
+		fmt.Fprintf(w, "# %g%% of API requests fail at random: 500, 503, 429 or a dropped connection.\n", 100*s.faultRate)
 	}
 	if len(s.associations) == 0 {
 		fmt.Fprintln(w, "# No associations: every exchange answers ResourceNotFoundException. Add -associate cluster/namespace/serviceaccount=roleARN.")
