@@ -15,8 +15,10 @@ require (
 	github.com/jmespath-community/go-jmespath v1.1.1
 	github.com/podidentity/podidentity v0.0.0-00010101000000-000000000000
 	github.com/prometheus/client_golang v1.25.0
+	go.uber.org/goleak v1.3.0
 	golang.org/x/term v0.40.0
 	golang.org/x/text v0.42.0
+	golang.org/x/time v0.16.0
 )
 
 require (
