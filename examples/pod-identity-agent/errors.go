@@ -72,6 +72,7 @@ func writeError(w http.ResponseWriter, e *apiError, redact string) int {
 	out := *e
 	if redact != "" {
 		out.Message = strings.ReplaceAll(out.Message, redact, "[token]")
+		out.Code = strings.ReplaceAll(out.Code, redact, "[token]") // an unknown code is passed on
 	}
 	h := w.Header()
 	h.Set("Content-Type", contentType)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -214,4 +215,13 @@ func serve(t testing.TB, h http.Handler, req *http.Request) response {
 		t.Errorf("error body %q is not JSON: %v", body, err)
 	}
 	return r
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
