@@ -471,3 +471,21 @@ func testThrottledStart(t *testing.T, pods int, prefix string) {
 		t.Error("the budget saw no ThrottlingException: the test does not exercise throttling")
 	}
 }
+
+// TestBudgetUnlimitedRateStillPauses: without -eksauth-rate, a throttle
+// still pauses the node.
+func TestBudgetUnlimitedRateStillPauses(t *testing.T) {
+	b := newBudget(0, 1, 0)
+	b.jitter = func() float64 { return 0 }
+	b.throttled()
+	start := time.Now()
+	if err := b.wait(context.Background(), classFirst); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < throttlePause/2-10*time.Millisecond {
+		t.Errorf("the call after a throttle went out after %v, want the pause of %v", d, throttlePause/2)
+	}
+	if s := b.stats(); s.Rate != float64(rate.Inf) {
+		t.Errorf("rate %v after a throttle, want still unlimited", s.Rate)
+	}
+}
