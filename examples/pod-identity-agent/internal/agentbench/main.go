@@ -82,7 +82,7 @@ func main() {
 	flag.IntVar(&c.large, "pods", 2000, "pods of the second cold fill, then asked for cached credentials")
 	flag.IntVar(&c.rate, "rate", 1000, "cached requests per second")
 	flag.IntVar(&c.requests, "requests", 20000, "cached requests")
-	flag.Func("our-flags", "also run our agent with these `flags` (space-separated), in a column of its own; repeatable", func(v string) error {
+	flag.Func("our-flags", "also run our agent with these `flags` (space-separated; NAME=value goes to its environment), in a column of its own; repeatable", func(v string) error {
 		c.ourFlags = append(c.ourFlags, v)
 		return nil
 	})
@@ -243,6 +243,7 @@ func podAddr(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, 1, byte(i >>
 // agentKind says how to start an agent.
 type agentKind struct {
 	name string
+	env  []string // added to the agent's environment
 	cmd  func(endpoint string, srv *eksauthtest.Server) *exec.Cmd
 }
 
@@ -253,12 +254,22 @@ func officialAgent(bin string) *agentKind {
 	}}
 }
 
+// ourAgent runs our agent with extra flags; those of the form NAME=value
+// (GOGC=50, say) are set in its environment instead.
 func ourAgent(bin string, extra []string) *agentKind {
 	name := "podidentity"
 	if len(extra) > 0 {
 		name += " " + strings.Join(extra, " ")
 	}
-	return &agentKind{name: name, cmd: func(endpoint string, srv *eksauthtest.Server) *exec.Cmd {
+	var env []string
+	extra = slices.DeleteFunc(slices.Clone(extra), func(f string) bool {
+		if !strings.HasPrefix(f, "-") && strings.Contains(f, "=") {
+			env = append(env, f)
+			return true
+		}
+		return false
+	})
+	return &agentKind{name: name, env: env, cmd: func(endpoint string, srv *eksauthtest.Server) *exec.Cmd {
 		args := []string{"-cluster", cluster, "-endpoint", endpoint, "-region", srv.Region(), "-listen", agentAddr + ":80"}
 		// Before the probe server of its own (h13), the agent had no
 		// -probe-port; with it, keep it off the official agent's.
@@ -329,7 +340,7 @@ func measure(c config, a *agentKind, srv *eksauthtest.Server, tokens []string, p
 		return r, err
 	}
 	if c.perf {
-		rec := exec.Command("perf", "record", "-g", "-F", "499", "-p", strconv.Itoa(p.pid()), "-o", filepath.Join(c.logs, strings.NewReplacer(" ", "_", "/", "_").Replace(a.name)+".perf.data"))
+		rec := exec.Command("perf", "record", "-g", "-F", "499", "-p", strconv.Itoa(p.pid()), "-o", filepath.Join(c.logs, strings.NewReplacer(" ", "_", "/", "_", "=", "_").Replace(a.name)+".perf.data"))
 		if err := rec.Start(); err != nil {
 			return r, fmt.Errorf("perf: %w", err)
 		}
@@ -425,7 +436,8 @@ func start(c config, a *agentKind, srv *eksauthtest.Server, run string) (*proces
 		"AWS_CONFIG_FILE=" + os.DevNull,
 		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
 	}
-	name := strings.NewReplacer(" ", "_", "/", "_").Replace(a.name)
+	cmd.Env = append(cmd.Env, a.env...)
+	name := strings.NewReplacer(" ", "_", "/", "_", "=", "_").Replace(a.name)
 	log, err := os.Create(filepath.Join(c.logs, name+"-"+run+".log"))
 	if err != nil {
 		return nil, err
