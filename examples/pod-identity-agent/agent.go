@@ -212,24 +212,13 @@ func tokenExpired(exp time.Time) *apiError {
 // the requests that present it at once; the call ends if they all leave.
 // Its grant enters the cache only if EKS Auth returned one.
 func (a *agent) firstFetch(ctx context.Context, k key, token string, c claims, source netip.Addr) (*grant, *apiError) {
-	f, refused := a.pending.join(k, source, func(ctx context.Context, f *flight) {
-		g, err := a.up.call(ctx, kindFirst, c, token)
-		if err == nil {
-			now := a.now()
-			e := &entry{key: k, claims: c, limit: newBucket(a.rate, a.burst, now)}
-			e.limit.allow(now) // the request that fetched counts
-			e.grant.Store(g)
-			// Admitted before it is unlisted, so that a request in
-			// between finds one or the other, never neither.
-			if n := a.cache.admit(e, a.now()); n > 0 {
-				a.log.Info("token rotated", "pod_uid", c.podUID, "retired", n)
-			}
-			a.metrics.admissions.Inc()
-		}
-		a.pending.unlist(f)
-		f.finish(g, err)
-	})
+	var hit *entry // admitted meanwhile
+	cached := func() bool { hit = a.cache.lookup(k, a.now()); return hit != nil }
+	start := func(ctx context.Context, f *flight) { a.runFirstFetch(ctx, f, k, c, token) }
+	f, refused := a.pending.join(k, source, cached, start)
 	switch refused {
+	case nowCached:
+		return a.fromEntry(ctx, hit, token, a.now())
 	case tableFull:
 		a.metrics.refused.WithLabelValues("table_full").Inc()
 		ae := newError(http.StatusServiceUnavailable, codeServiceUnavailable, "the agent is exchanging as many new tokens as it may at once (%d); try again", a.pending.max)
@@ -243,6 +232,26 @@ func (a *agent) firstFetch(ctx context.Context, k key, token string, c claims, s
 	}
 	defer a.pending.leave(f)
 	return a.await(ctx, f)
+}
+
+// runFirstFetch is f's exchange, which ends with ctx: it admits the token
+// if EKS Auth returns credentials for it.
+func (a *agent) runFirstFetch(ctx context.Context, f *flight, k key, c claims, token string) {
+	g, err := a.up.call(ctx, kindFirst, c, token)
+	if err == nil {
+		now := a.now()
+		e := &entry{key: k, claims: c, limit: newBucket(a.rate, a.burst, now)}
+		e.limit.allow(now) // the request that fetched counts
+		e.grant.Store(g)
+		// Admitted before it is unlisted, so that a request in between
+		// finds one or the other, never neither.
+		if n := a.cache.admit(e, now); n > 0 {
+			a.log.Info("token rotated", "pod_uid", c.podUID, "retired", n)
+		}
+		a.metrics.admissions.Inc()
+	}
+	a.pending.unlist(f)
+	f.finish(g, err)
 }
 
 // fromEntry answers from an admitted entry: its grant while fresh; its

@@ -213,6 +213,16 @@ func serve(t testing.TB, h http.Handler, req *http.Request) response {
 		_ = json.Unmarshal(body, &r.creds)
 	} else if err := json.Unmarshal(body, &r.err); err != nil {
 		t.Errorf("error body %q is not JSON: %v", body, err)
+	} else {
+		// Exactly the keys the JS SDK v3 reads (encoding/json, like the
+		// Go SDK, would match any case).
+		var keys map[string]json.RawMessage
+		_ = json.Unmarshal(body, &keys)
+		_, code := keys["Code"]
+		_, msg := keys["Message"]
+		if len(keys) != 2 || !code || !msg {
+			t.Errorf("error body %s: want exactly the keys Code and Message", body)
+		}
 	}
 	return r
 }
