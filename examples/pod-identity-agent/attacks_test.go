@@ -464,6 +464,7 @@ func TestSharedRefreshSurvivesItsCaller(t *testing.T) {
 	}
 	cancel()
 	<-left
+	time.Sleep(20 * time.Millisecond) // a cancellation would have reached the fake
 	close(release)
 	r := ta.get(t, credentialsPath, token)
 	if r.status != http.StatusOK || r.creds.AccessKeyId == first.creds.AccessKeyId {
@@ -471,5 +472,64 @@ func TestSharedRefreshSurvivesItsCaller(t *testing.T) {
 	}
 	if got := n.Load(); got != 2 {
 		t.Errorf("%d EKS Auth calls, want 2: the refresh its caller left was shared", got)
+	}
+}
+
+// TestFirstFetchOutlivesALeavingWaiter: a token's first fetch is cancelled
+// only when every request waiting on it has left; while one still waits,
+// it goes on and serves that one.
+func TestFirstFetchOutlivesALeavingWaiter(t *testing.T) {
+	ta := newTestAgent(t, nil)
+	release := make(chan struct{})
+	var canceled atomic.Bool
+	ta.fake.answer = func(ctx context.Context, _ string) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
+		select {
+		case <-release:
+			return fakeOutput(0, time.Now().Add(6*time.Hour)), nil
+		case <-ctx.Done():
+			canceled.Store(true)
+			return nil, ctx.Err()
+		}
+	}
+	now := ta.clock.Now()
+	token := fakeToken(t, "uid-1", now, now.Add(time.Hour), "sig")
+	ask := func(ctx context.Context) <-chan int {
+		status := make(chan int, 1)
+		go func() {
+			req := httptest.NewRequestWithContext(ctx, http.MethodGet, credentialsPath, nil)
+			req.Header.Set("Authorization", token)
+			rec := httptest.NewRecorder()
+			ta.ServeHTTP(rec, req)
+			status <- rec.Code
+		}()
+		return status
+	}
+	leaving, leave := context.WithCancel(context.Background())
+	first := ask(leaving)
+	for len(ta.fake.calls()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	second := ask(context.Background())
+	for {
+		ta.pending.mu.Lock()
+		w := 0
+		for _, f := range ta.pending.flights {
+			w = f.waiters
+		}
+		ta.pending.mu.Unlock()
+		if w == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	leave()
+	<-first
+	time.Sleep(20 * time.Millisecond) // a cancellation would have reached the fake
+	close(release)
+	if got := <-second; got != http.StatusOK || canceled.Load() {
+		t.Errorf("the waiter that stayed got %d (fetch canceled: %t), want 200 from the same fetch", got, canceled.Load())
+	}
+	if n := len(ta.fake.calls()); n != 1 {
+		t.Errorf("%d EKS Auth calls, want 1", n)
 	}
 }
