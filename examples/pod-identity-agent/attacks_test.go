@@ -242,7 +242,7 @@ func TestAttackRevocationIgnored(t *testing.T) {
 			}
 			refuse.Store(true)
 			deadline := now.Add(5 * time.Second) // before the credentials stop being servable
-			var refreshed time.Time // when a refresh was first tried
+			var refreshed time.Time              // when a refresh was first tried
 			for time.Now().Before(deadline) {
 				r := getFrom(t, a, 1, token)
 				if tc.wantStatus == http.StatusOK {
