@@ -27,7 +27,7 @@ type assumer interface {
 type upstream struct {
 	client  assumer
 	cluster string
-	timeout time.Duration
+	timeout time.Duration // > 0
 	sem     chan struct{} // one slot per call in flight; nil means unbounded
 	log     *slog.Logger
 	metrics *metrics
@@ -41,11 +41,8 @@ type upstream struct {
 // the answer's credentials. kind is kindFirst or kindRefresh. ctx bounds
 // the wait for a slot and the call; the upstream timeout applies on top.
 func (u *upstream) call(ctx context.Context, kind string, c claims, token string) (*grant, error) {
-	if u.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, u.timeout)
-		defer cancel()
-	}
+	ctx, cancel := context.WithTimeout(ctx, u.timeout)
+	defer cancel()
 	start := time.Now()
 	if u.sem != nil {
 		select {
