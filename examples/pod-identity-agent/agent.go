@@ -49,7 +49,7 @@ type agentOptions struct {
 	idleTTL         time.Duration // forget a token not asked for this long; <= 0 never
 	rate            float64       // requests per second per token; <= 0 unlimited
 	burst           int           // requests allowed at once per token; at least 1
-	upstreamTimeout time.Duration // deadline of one EKS Auth call, retries included; <= 0 none
+	upstreamTimeout time.Duration // deadline of one EKS Auth call, retries included; <= 0 means 1 minute
 	maxInflight     int           // EKS Auth calls in flight at once; <= 0 unbounded
 	eksAuthRate     float64       // EKS Auth calls per second from this node (budget.go); <= 0 unlimited
 	eksAuthBurst    int           // EKS Auth calls at once before eksAuthRate applies; at least 1
@@ -89,6 +89,9 @@ func newAgent(o agentOptions) *agent {
 	}
 	if o.now == nil {
 		o.now = time.Now
+	}
+	if o.upstreamTimeout <= 0 {
+		o.upstreamTimeout = time.Minute // a refresh has no other bound
 	}
 	if o.maxPending <= 0 {
 		o.maxPending = 256

@@ -205,6 +205,8 @@ func TestAttackForgedTokensDoNotEvict(t *testing.T) {
 // credentials until they expire; failures that say nothing about the pod
 // keep the cached credentials in service.
 func TestAttackRevocationIgnored(t *testing.T) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for name, tc := range map[string]struct {
 		err        error
 		wantStatus int // 200: keep serving
@@ -218,15 +220,18 @@ func TestAttackRevocationIgnored(t *testing.T) {
 		"EKS Auth down":       {responseError(503, &types.ServiceUnavailableException{Message: aws.String("down")}), 200, ""},
 		"timeout":             {context.DeadlineExceeded, 200, ""},
 	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
+		// All at once (t.Run may be called from several goroutines):
+		// each case waits for a refresh on the real clock.
+		wg.Add(1)
+		go t.Run(name, func(t *testing.T) {
+			defer wg.Done()
 			var refuse atomic.Bool
 			fake := &fakeEKSAuth{answer: func(ctx context.Context, _ string) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
 				if refuse.Load() {
 					return nil, tc.err
 				}
-				// Due for a refresh within about 2 s, servable for 4 s.
-				return fakeOutput(0, time.Now().Add(expiryWindow+4*time.Second)), nil
+				// Due for a refresh within about 3 s, servable for 6 s.
+				return fakeOutput(0, time.Now().Add(expiryWindow+6*time.Second)), nil
 			}}
 			a := newAgent(agentOptions{cluster: "c1", client: fake, cacheSize: 16, upstreamTimeout: time.Second, maxInflight: 4})
 			now := time.Now()
@@ -236,12 +241,19 @@ func TestAttackRevocationIgnored(t *testing.T) {
 				t.Fatalf("first request: %d %s", first.status, first.body)
 			}
 			refuse.Store(true)
-			deadline := now.Add(3500 * time.Millisecond) // before the credentials stop being servable
+			deadline := now.Add(5 * time.Second) // before the credentials stop being servable
+			var refreshed time.Time              // when a refresh was first tried
 			for time.Now().Before(deadline) {
 				r := getFrom(t, a, 1, token)
 				if tc.wantStatus == http.StatusOK {
 					if r.status != http.StatusOK || r.creds.AccessKeyId != first.creds.AccessKeyId {
 						t.Fatalf("after a refresh failed with %v: %d %s, want the cached credentials", tc.err, r.status, r.body)
+					}
+					if refreshed.IsZero() && len(fake.calls()) >= 2 {
+						refreshed = time.Now()
+					}
+					if !refreshed.IsZero() && time.Since(refreshed) > 200*time.Millisecond {
+						return // served well after the refresh failed
 					}
 				} else if r.status != http.StatusOK {
 					if r.status != tc.wantStatus || r.err.Code != tc.wantCode {
@@ -253,9 +265,8 @@ func TestAttackRevocationIgnored(t *testing.T) {
 			}
 			if tc.wantStatus != http.StatusOK {
 				t.Errorf("after EKS Auth refused the refresh with %s, the cached credentials were still served", tc.wantCode)
-			}
-			if n := len(fake.calls()); n < 2 {
-				t.Errorf("%d EKS Auth calls, want a refresh tried", n)
+			} else {
+				t.Errorf("no refresh tried within %v", deadline.Sub(now))
 			}
 		})
 	}
@@ -464,6 +475,7 @@ func TestSharedRefreshSurvivesItsCaller(t *testing.T) {
 	}
 	cancel()
 	<-left
+	time.Sleep(20 * time.Millisecond) // a cancellation would have reached the fake
 	close(release)
 	r := ta.get(t, credentialsPath, token)
 	if r.status != http.StatusOK || r.creds.AccessKeyId == first.creds.AccessKeyId {
@@ -471,5 +483,64 @@ func TestSharedRefreshSurvivesItsCaller(t *testing.T) {
 	}
 	if got := n.Load(); got != 2 {
 		t.Errorf("%d EKS Auth calls, want 2: the refresh its caller left was shared", got)
+	}
+}
+
+// TestFirstFetchOutlivesALeavingWaiter: a token's first fetch is cancelled
+// only when every request waiting on it has left; while one still waits,
+// it goes on and serves that one.
+func TestFirstFetchOutlivesALeavingWaiter(t *testing.T) {
+	ta := newTestAgent(t, nil)
+	release := make(chan struct{})
+	var canceled atomic.Bool
+	ta.fake.answer = func(ctx context.Context, _ string) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
+		select {
+		case <-release:
+			return fakeOutput(0, time.Now().Add(6*time.Hour)), nil
+		case <-ctx.Done():
+			canceled.Store(true)
+			return nil, ctx.Err()
+		}
+	}
+	now := ta.clock.Now()
+	token := fakeToken(t, "uid-1", now, now.Add(time.Hour), "sig")
+	ask := func(ctx context.Context) <-chan int {
+		status := make(chan int, 1)
+		go func() {
+			req := httptest.NewRequestWithContext(ctx, http.MethodGet, credentialsPath, nil)
+			req.Header.Set("Authorization", token)
+			rec := httptest.NewRecorder()
+			ta.ServeHTTP(rec, req)
+			status <- rec.Code
+		}()
+		return status
+	}
+	leaving, leave := context.WithCancel(context.Background())
+	first := ask(leaving)
+	for len(ta.fake.calls()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	second := ask(context.Background())
+	for {
+		ta.pending.mu.Lock()
+		w := 0
+		for _, f := range ta.pending.flights {
+			w = f.waiters
+		}
+		ta.pending.mu.Unlock()
+		if w == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	leave()
+	<-first
+	time.Sleep(20 * time.Millisecond) // a cancellation would have reached the fake
+	close(release)
+	if got := <-second; got != http.StatusOK || canceled.Load() {
+		t.Errorf("the waiter that stayed got %d (fetch canceled: %t), want 200 from the same fetch", got, canceled.Load())
+	}
+	if n := len(ta.fake.calls()); n != 1 {
+		t.Errorf("%d EKS Auth calls, want 1", n)
 	}
 }

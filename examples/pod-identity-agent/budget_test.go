@@ -286,7 +286,7 @@ func TestBudgetCoversRetries(t *testing.T) {
 	})
 	b := newBudget(1000, 10, 0)
 	b.jitter = func() float64 { return 0 }
-	u := &upstream{client: client, cluster: e2eCluster, budget: b, log: slog.New(slog.DiscardHandler), metrics: newMetrics(func() int { return 0 }, func() int { return 0 }), now: time.Now}
+	u := &upstream{client: client, cluster: e2eCluster, timeout: 10 * time.Second, budget: b, log: slog.New(slog.DiscardHandler), metrics: newMetrics(func() int { return 0 }, func() int { return 0 }), now: time.Now}
 	tok := srv.Token(e2ePod, time.Hour)
 
 	if _, err := u.call(context.Background(), kindFirst, claims{}, tok); err != nil {

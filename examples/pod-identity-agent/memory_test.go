@@ -88,9 +88,6 @@ func vmHWM() uint64 {
 // TestMemoryPerCachedPod: a full cache of the default size costs at most
 // 3 KB of heap per pod, credentials (about 1.1 KB of them) included.
 func TestMemoryPerCachedPod(t *testing.T) {
-	if testing.Short() {
-		t.Skip("fills 4,096 pods")
-	}
 	const pods = 4096
 	before := heapInUse()
 	a := newAgent(agentOptions{cluster: "c1", client: realisticEKSAuth{}, cacheSize: pods, idleTTL: time.Hour, rate: 10, burst: 50, maxInflight: 32})
