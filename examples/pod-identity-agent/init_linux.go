@@ -16,6 +16,11 @@ import (
 // agent's name, so that either agent finds the other's link in place.
 const linkName = "pod-id-link0"
 
+// newAgentLink is the link init creates: a dummy one, which carries
+// addresses and nothing else. (Tests on a kernel without the dummy driver
+// make it a veth; everything else init does is the same.)
+var newAgentLink = func(attrs netlink.LinkAttrs) netlink.Link { return &netlink.Dummy{LinkAttrs: attrs} }
+
 // setUpLink is `init`: it puts 169.254.170.23/32 and fd00:ec2::23/128 on
 // the dummy link pod-id-link0 (creating it), brings it up and routes both
 // addresses to it in the main table. Each step is skipped when already
@@ -34,17 +39,17 @@ func setUpLink(stdout io.Writer) error {
 	if _, notFound := err.(netlink.LinkNotFoundError); notFound {
 		attrs := netlink.NewLinkAttrs()
 		attrs.Name = linkName
-		if err := h.LinkAdd(&netlink.Dummy{LinkAttrs: attrs}); err != nil && !errors.Is(err, unix.EEXIST) {
-			return fmt.Errorf("create dummy link %s: %w (the init container needs NET_ADMIN)", linkName, err)
+		if err := h.LinkAdd(newAgentLink(attrs)); err != nil && !errors.Is(err, unix.EEXIST) {
+			return fmt.Errorf("create %s link %s: %w (the init container needs NET_ADMIN; a dummy link needs the kernel's dummy driver)", newAgentLink(attrs).Type(), linkName, err)
 		}
-		fmt.Fprintf(stdout, "pod-identity-agent init: created dummy link %s\n", linkName)
+		fmt.Fprintf(stdout, "pod-identity-agent init: created %s link %s\n", newAgentLink(attrs).Type(), linkName)
 		link, err = h.LinkByName(linkName)
 	}
 	if err != nil {
 		return fmt.Errorf("find link %s: %w", linkName, err)
 	}
-	if link.Type() != "dummy" {
-		return fmt.Errorf("link %s exists and is a %s link, not a dummy one: delete it (ip link del %s) and run init again", linkName, link.Type(), linkName)
+	if want := newAgentLink(netlink.NewLinkAttrs()).Type(); link.Type() != want {
+		return fmt.Errorf("link %s exists and is a %s link, not a %s one: delete it (ip link del %s) and run init again", linkName, link.Type(), want, linkName)
 	}
 
 	families := []struct {
