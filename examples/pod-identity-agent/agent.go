@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"log/slog"
 	"net/http"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -34,7 +35,8 @@ type agentOptions struct {
 
 	nodeName, instanceID, zone string // optional node identity for EKS Auth
 
-	logger *slog.Logger // nil means discard
+	logger *slog.Logger                // nil means discard
+	ready  func(context.Context) error // extra readiness check; nil means none
 
 	now func() time.Time // the clock of the cache and rate limits; nil means time.Now
 }
@@ -50,8 +52,11 @@ type agent struct {
 	burst           int
 	upstreamTimeout time.Duration
 	log             *slog.Logger
+	ready           func(context.Context) error
 	now             func() time.Time
 	mux             *http.ServeMux
+
+	stopping atomic.Bool // set when shutdown starts: /readyz then fails
 }
 
 func newAgent(o agentOptions) *agent {
@@ -68,6 +73,7 @@ func newAgent(o agentOptions) *agent {
 		burst:           o.burst,
 		upstreamTimeout: o.upstreamTimeout,
 		log:             o.logger,
+		ready:           o.ready,
 		now:             o.now,
 		up: &upstream{
 			client:     o.client,
@@ -83,6 +89,8 @@ func newAgent(o agentOptions) *agent {
 		a.up.sem = make(chan struct{}, o.maxInflight)
 	}
 	a.mux.HandleFunc(credentialsPath, a.serveCredentials)
+	a.mux.HandleFunc("/healthz", a.serveHealth)
+	a.mux.HandleFunc("/readyz", a.serveReady)
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newError(http.StatusNotFound, codeNotFound, "no such path; credentials are served at %s", credentialsPath), "")
 	})
@@ -205,6 +213,36 @@ func writeCredentials(w http.ResponseWriter, creds aws.Credentials, now time.Tim
 	h.Set("Content-Type", protocol.ContentType)
 	h.Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(&body)
+}
+
+func (a *agent) serveHealth(w http.ResponseWriter, r *http.Request) {
+	writeStatus(w, http.StatusOK, map[string]any{"status": "ok"})
+}
+
+// serveReady fails while shutting down or while the readiness check (in
+// run: node credentials can be had) fails, so that nothing routes pods to an
+// agent that cannot sign.
+func (a *agent) serveReady(w http.ResponseWriter, r *http.Request) {
+	if a.stopping.Load() {
+		writeError(w, newError(http.StatusServiceUnavailable, codeShuttingDown, "the agent is shutting down"), "")
+		return
+	}
+	if a.ready != nil {
+		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
+		defer cancel()
+		if err := a.ready(ctx); err != nil {
+			writeError(w, newError(http.StatusServiceUnavailable, protocol.CodeServiceUnavailable, "not ready: %v", err), "")
+			return
+		}
+	}
+	entries, pods := a.cache.stats()
+	writeStatus(w, http.StatusOK, map[string]any{"status": "ready", "pods": pods, "tokens": entries})
+}
+
+func writeStatus(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", protocol.ContentType)
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // sweep forgets idle tokens every interval until ctx ends.

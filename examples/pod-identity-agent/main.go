@@ -317,7 +317,7 @@ func serveAgent(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 	errorLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	srv := &http.Server{
-		Handler:           hostCheck(a),
+		Handler:           hostCheck(credentialsOnly(a)),
 		ReadHeaderTimeout: 5 * time.Second,
 		// Covers a wait for EKS Auth (bounded by -upstream-timeout), and a
 		// slow reader.

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"log/slog"
@@ -75,7 +76,8 @@ func TestHostCheckOverHTTP(t *testing.T) {
 		if resp.StatusCode != want {
 			t.Errorf("Host %q: %d %s, want %d", host, resp.StatusCode, body, want)
 		}
-		if want == 403 && (resp.Header.Get("Content-Type") != "application/json" || !strings.Contains(string(body), `"code":"ForbiddenHost"`)) {
+		var e struct{ Code string } // either case of the key
+		if want == 403 && (resp.Header.Get("Content-Type") != "application/json" || json.Unmarshal(body, &e) != nil || e.Code != codeForbiddenHost) {
 			t.Errorf("Host %q: %s %s, want a JSON ForbiddenHost error", host, resp.Header.Get("Content-Type"), body)
 		}
 	}
@@ -121,6 +123,13 @@ func TestReadiness(t *testing.T) {
 		{"healthz while not ready", func() {}, "/healthz", 200, `"status":"ok"`},
 		{"a listener gone", func() { authErr = nil; p.serving = append(p.serving, goneAddr) }, "/readyz", 503, "not serving on " + goneAddr},
 		{"shutting down", func() { p.serving = p.serving[:1]; p.stopping.Store(true) }, "/readyz", 503, "shutting down"},
+		{"metrics, when there are", func() {
+			p.metrics = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				w.Header().Set("Content-Type", "application/json")
+				io.WriteString(w, `{"metrics":1}`)
+			})
+			mux = newProbeMux(p)
+		}, "/metrics", 200, `"metrics":1`},
 	} {
 		tc.setup()
 		if status, body := get(tc.path); status != tc.status || !strings.Contains(body, tc.body) {

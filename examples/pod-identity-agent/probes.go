@@ -11,7 +11,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/podidentity/podidentity/internal/protocol"
 )
 
 // probes answer the kubelet on their own port, bound to loopback (the
@@ -31,22 +30,26 @@ type probes struct {
 	notServing map[string]string // default addresses not served, and why
 	nodeAuth   func() error      // nil once EKS Auth accepts the node's credentials
 	stats      func() (tokens, pods int)
+	metrics    http.Handler // served at /metrics when set
 
 	stopping atomic.Bool // set when shutdown starts
 	client   *http.Client
 }
 
-// newProbeMux routes the probe port. Add further operator endpoints here,
-// e.g. mux.Handle("/metrics", promhttp.Handler()).
+// newProbeMux routes the probe port: every operator endpoint is here, none
+// on the credentials port.
 func newProbeMux(p *probes) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", p.serveHealth)
 	mux.HandleFunc("GET /readyz", p.serveReady)
+	if p.metrics != nil {
+		mux.Handle("GET /metrics", p.metrics)
+	}
 	return mux
 }
 
 func (p *probes) serveHealth(w http.ResponseWriter, r *http.Request) {
-	writeStatus(w, http.StatusOK, map[string]any{"status": "ok", "version": versionString()})
+	writeProbeStatus(w, http.StatusOK, map[string]any{"status": "ok", "version": versionString()})
 }
 
 func (p *probes) serveReady(w http.ResponseWriter, r *http.Request) {
@@ -72,11 +75,11 @@ func (p *probes) serveReady(w http.ResponseWriter, r *http.Request) {
 	}
 	if len(reasons) > 0 {
 		body["status"], body["reasons"] = "not ready", reasons
-		writeStatus(w, http.StatusServiceUnavailable, body)
+		writeProbeStatus(w, http.StatusServiceUnavailable, body)
 		return
 	}
 	body["status"] = "ready"
-	writeStatus(w, http.StatusOK, body)
+	writeProbeStatus(w, http.StatusOK, body)
 }
 
 // checkListeners asks each listening address for a path that does not
@@ -110,8 +113,8 @@ func (p *probes) checkListeners(ctx context.Context) []string {
 	return reasons
 }
 
-func writeStatus(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", protocol.ContentType)
+func writeProbeStatus(w http.ResponseWriter, status int, body any) {
+	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(status)
 	_ = json.NewEncoder(w).Encode(body)
