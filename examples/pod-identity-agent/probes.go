@@ -10,7 +10,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
 )
 
 // probes answer the kubelet on their own port, bound to loopback (the
