@@ -385,3 +385,66 @@ func TestFileCredentialsFollowRewrites(t *testing.T) {
 		t.Errorf("while rewritten: %s, %v, want the last good credentials", c.AccessKeyID, err)
 	}
 }
+
+// TestShutdownWithinItsTimeout: a request stuck on a slow EKS Auth does
+// not hold the agent past -shutdown-timeout (the chart's grace period is
+// longer by design; the official agent's wait is not).
+func TestShutdownWithinItsTimeout(t *testing.T) {
+	hermeticEnv(t)
+	srv := eksauthtest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.Associate(eksauthtest.Association{Cluster: e2eCluster, Namespace: e2ePod.Namespace, ServiceAccount: e2ePod.ServiceAccount, RoleARN: e2eRole})
+	node := srv.NodeCredentials()
+	t.Setenv("AWS_ACCESS_KEY_ID", node.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", node.SecretAccessKey)
+	t.Setenv("AWS_SESSION_TOKEN", node.SessionToken)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	out := make(lines, 10)
+	done := make(chan error, 1)
+	go func() {
+		done <- run(ctx, []string{"-cluster", e2eCluster, "-region", srv.Region(), "-endpoint", srv.URL, "-listen", "127.0.0.1:0", "-probe-port", "0",
+			"-upstream-timeout", "30s", "-shutdown-timeout", "500ms"}, out, io.Discard)
+	}()
+	var url, probeURL string
+	for probeURL == "" {
+		line := <-out
+		if m := regexp.MustCompile(`listening on (\S+)$`).FindStringSubmatch(line); m != nil {
+			url = m[1]
+		} else if m := regexp.MustCompile(`probes on (\S+)/readyz$`).FindStringSubmatch(line); m != nil {
+			probeURL = m[1]
+		}
+	}
+	for deadline := time.Now().Add(20 * time.Second); getStatus(t, probeURL+"/readyz") != 200; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatal("never ready")
+		}
+	}
+	srv.Inject(eksauthtest.Fault{Delay: time.Minute})
+	go func() {
+		req, _ := http.NewRequest(http.MethodGet, url, nil)
+		req.Header.Set("Authorization", srv.Token(e2ePod, time.Hour))
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+		}
+	}()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if rs := srv.Requests(); len(rs) > 0 && rs[len(rs)-1].Fault && !rs[len(rs)-1].Done {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the slow call never reached EKS Auth")
+		}
+	}
+	start := time.Now()
+	cancel()
+	select {
+	case <-done:
+		if took := time.Since(start); took > 2*time.Second {
+			t.Errorf("shutdown took %v, want about -shutdown-timeout (500ms)", took)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the agent did not stop within 10 s of SIGTERM")
+	}
+}
