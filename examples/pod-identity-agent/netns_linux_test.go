@@ -347,6 +347,35 @@ func TestSDKsOnTheLinkLocalAddresses(t *testing.T) {
 	if resp.StatusCode != http.StatusForbidden || resp.Header.Get("Content-Type") != "application/json" || strings.Contains(string(body), "AccessKeyId") {
 		t.Errorf("foreign Host: %d %s, want 403 JSON without credentials", resp.StatusCode, resp.Header.Get("Content-Type"))
 	}
+
+	// The IPv6 address taken off the node under the running agent: no
+	// longer served, so no longer ready. (Idle connections to it first: no
+	// close would reach them once it is gone.)
+	http.DefaultClient.CloseIdleConnections()
+	link, err := netlink.LinkByName(linkName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v6, _ := netlink.ParseAddr("fd00:ec2::23/128")
+	if err := netlink.AddrDel(link, v6); err != nil {
+		t.Fatal(err)
+	}
+	if status, body := a.ready(t); status != http.StatusServiceUnavailable || !strings.Contains(body, "not serving on [fd00:ec2::23]:80") {
+		t.Errorf("/readyz without the IPv6 address = %d %s, want 503 naming it", status, body)
+	}
+}
+
+// TestNoInitInANetworkNamespace: without init, the agent with its default
+// addresses says what to do.
+func TestNoInitInANetworkNamespace(t *testing.T) {
+	if !inNetns(t) {
+		return
+	}
+	hermeticEnv(t)
+	err := run(context.Background(), []string{"-cluster", e2eCluster, "-endpoint", "http://127.0.0.1:1", "-probe-port", "0"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "listen tcp 169.254.170.23:80") || !strings.Contains(err.Error(), "run `pod-identity-agent init` first") {
+		t.Errorf("run without init = %v, want the address and what to do", err)
+	}
 }
 
 // agentAccessKey is the access key the agent answers at uri for token.
