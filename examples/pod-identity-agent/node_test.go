@@ -148,13 +148,25 @@ func TestNodeAuth(t *testing.T) {
 	badCfg.Credentials = staticCreds("AKIAWRONGWRONGWRONG0", "wrong-secret")
 	bad := eksauth.NewFromConfig(badCfg)
 
-	n := newNodeAuth(good, srv.Config().Credentials, "c1", discardLog())
+	srv.Associate(eksauthtest.Association{Cluster: "c1", Namespace: "ns", ServiceAccount: "sa", RoleARN: e2eRole})
+	var logs syncBuffer
+	n := newNodeAuth(good, srv.Config().Credentials, "c1", slog.New(slog.NewTextHandler(&logs, nil)))
 	if n.ready() == nil {
 		t.Error("ready before EKS Auth was asked")
 	}
 	n.check(context.Background(), 5*time.Second)
 	if err := n.ready(); err != nil {
 		t.Errorf("good credentials: %v", err)
+	}
+	if strings.Contains(logs.String(), "no such cluster") {
+		t.Errorf("warned of an unknown cluster that exists:\n%s", &logs)
+	}
+	// A cluster EKS Auth does not know: ready (the node is accepted), and
+	// the operator is told.
+	n = newNodeAuth(good, srv.Config().Credentials, "no-such-cluster", slog.New(slog.NewTextHandler(&logs, nil)))
+	n.check(context.Background(), 5*time.Second)
+	if n.ready() != nil || !strings.Contains(logs.String(), "EKS Auth knows no such cluster: check -cluster") {
+		t.Errorf("unknown cluster: ready %v, log:\n%s", n.ready(), &logs)
 	}
 	n = newNodeAuth(bad, badCfg.Credentials, "c1", discardLog())
 	n.check(context.Background(), 5*time.Second)

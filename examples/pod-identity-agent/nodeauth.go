@@ -13,6 +13,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	"github.com/podidentity/podidentity/eksauth"
+	"github.com/podidentity/podidentity/eksauth/types"
 )
 
 // nodeAuth knows whether EKS Auth accepts the node's credentials, the half
@@ -130,6 +131,12 @@ func (n *nodeAuth) check(ctx context.Context, timeout time.Duration) {
 			n.update(fmt.Errorf("EKS Auth not reached yet: %w", err), false)
 		}
 		return
+	}
+	// The dummy token is checked after the cluster: an unknown cluster
+	// answers ResourceNotFoundException, which no pod would get past.
+	var notFound *types.ResourceNotFoundException
+	if errors.As(err, &notFound) {
+		n.log.Warn("EKS Auth knows no such cluster: check -cluster", "cluster", n.cluster, "message", aws.ToString(notFound.Message))
 	}
 	n.observe(err)
 }
