@@ -160,6 +160,22 @@ func TestChartRequiresItsValues(t *testing.T) {
 	}
 }
 
+func TestChartRefusesBadValues(t *testing.T) {
+	for path, v := range map[string]string{"clusterName": "my cluster", "region": "US West 2"} {
+		_, err := renderFiles(withValues(required(), path, v))
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("%s %q is not", path, v)) {
+			t.Errorf("%s=%q: %v, want it refused", path, v, err)
+		}
+	}
+	// An endpoint with a colon and slashes stays one argument.
+	dss := render(t, withValues(required(), "endpoint", "https://vpce-0123.eks-auth.us-west-2.vpce.amazonaws.com"))
+	if args := dss[0].Spec.Template.Spec.Containers[0].Args; !slices.Contains(args, "-endpoint=https://vpce-0123.eks-auth.us-west-2.vpce.amazonaws.com") {
+		t.Errorf("args %q lack the endpoint", args)
+	} else {
+		checkFlagsAccepted(t, args)
+	}
+}
+
 func checkDaemonSet(t *testing.T, ds *appsv1.DaemonSet, hybrid bool) {
 	spec := &ds.Spec.Template.Spec
 	if ds.Namespace != "kube-system" {
