@@ -61,7 +61,7 @@ func TestSecurityContextsOnTheKernel(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	dss := render(t, withValues(required(), "daemonsets.hybrid.create", true))
+	dss := render(t, withValues(withValues(required(), "daemonsets.hybrid.create", true), "daemonsets.hybrid-bottlerocket.create", true))
 	for _, ds := range dss {
 		t.Run(ds.Name, func(t *testing.T) {
 			spec := ds.Spec.Template.Spec
@@ -103,7 +103,7 @@ func TestSecurityContextsOnTheKernel(t *testing.T) {
 					t.Errorf("the agent as the chart runs it: no %q:\n%s", want, sections["agent"])
 				}
 			}
-			hybrid := strings.HasSuffix(ds.Name, "-hybrid")
+			hybrid := strings.HasPrefix(variantOf(ds.Name), "hybrid")
 			// As root (hybrid), the capability comes from the runtime, file
 			// capability or not; as non-root, only from the file.
 			if denied := strings.Contains(sections["agent, plain binary"], "permission denied"); denied == hybrid {

@@ -135,14 +135,15 @@ func TestChartVariants(t *testing.T) {
 		{"cloud (default)", required(), []string{"pod-identity-agent"}},
 		{"hybrid", withValues(withValues(required(), "daemonsets.hybrid.create", true), "daemonsets.cloud.create", false), []string{"pod-identity-agent-hybrid"}},
 		{"cloud and hybrid", withValues(required(), "daemonsets.hybrid.create", true), []string{"pod-identity-agent", "pod-identity-agent-hybrid"}},
+		{"every variant", withValues(withValues(required(), "daemonsets.hybrid.create", true), "daemonsets.hybrid-bottlerocket.create", true),
+			[]string{"pod-identity-agent", "pod-identity-agent-hybrid", "pod-identity-agent-hybrid-bottlerocket"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			dss := render(t, tc.vals)
 			var names []string
 			for _, ds := range dss {
 				names = append(names, ds.Name)
-				hybrid := strings.HasSuffix(ds.Name, "-hybrid")
-				t.Run(ds.Name, func(t *testing.T) { checkDaemonSet(t, &ds, hybrid) })
+				t.Run(ds.Name, func(t *testing.T) { checkDaemonSet(t, &ds, variantOf(ds.Name)) })
 			}
 			if !slices.Equal(names, tc.want) {
 				t.Errorf("DaemonSets %v, want %v", names, tc.want)
@@ -176,7 +177,18 @@ func TestChartRefusesBadValues(t *testing.T) {
 	}
 }
 
-func checkDaemonSet(t *testing.T, ds *appsv1.DaemonSet, hybrid bool) {
+// variantOf is the variant of a DaemonSet, from its name's suffix.
+func variantOf(name string) string {
+	for _, v := range []string{"hybrid-bottlerocket", "hybrid"} {
+		if strings.HasSuffix(name, "-"+v) {
+			return v
+		}
+	}
+	return "cloud"
+}
+
+func checkDaemonSet(t *testing.T, ds *appsv1.DaemonSet, variant string) {
+	hybrid := strings.HasPrefix(variant, "hybrid")
 	spec := &ds.Spec.Template.Spec
 	if ds.Namespace != "kube-system" {
 		t.Errorf("namespace %q", ds.Namespace)
@@ -206,9 +218,15 @@ func checkDaemonSet(t *testing.T, ds *appsv1.DaemonSet, hybrid bool) {
 			t.Errorf("the selector's %s=%s is not on the pod template", k, v)
 		}
 	}
+	// Each kind of node gets exactly one of the variants.
 	affinity := fmt.Sprint(spec.Affinity)
-	if hybrid != strings.Contains(affinity, "Operator:In,Values:[hybrid]") {
-		t.Errorf("affinity %s does not pick the variant's nodes", affinity)
+	bottlerocket := map[string]string{"cloud": "", "hybrid": "Key:os.bottlerocket.aws/variant,Operator:DoesNotExist", "hybrid-bottlerocket": "Key:os.bottlerocket.aws/variant,Operator:Exists"}[variant]
+	if hybrid != strings.Contains(affinity, "Operator:In,Values:[hybrid]") || !hybrid && !strings.Contains(affinity, "Operator:NotIn,Values:[fargate hybrid auto]") ||
+		!strings.Contains(affinity, bottlerocket) {
+		t.Errorf("affinity %s does not pick the %s variant's nodes", affinity, variant)
+	}
+	if se := spec.Containers[0].SecurityContext.SELinuxOptions; (variant == "hybrid-bottlerocket") != (se != nil && se.Type == "spc_t") {
+		t.Errorf("%s: SELinux options %+v", variant, se)
 	}
 
 	if len(spec.InitContainers) != 1 || len(spec.Containers) != 1 {
@@ -313,8 +331,9 @@ func checkDaemonSet(t *testing.T, ds *appsv1.DaemonSet, hybrid bool) {
 		if len(agent.VolumeMounts) != 1 || !agent.VolumeMounts[0].ReadOnly || !strings.HasPrefix(file, agent.VolumeMounts[0].MountPath+"/") {
 			t.Errorf("hybrid: AWS_SHARED_CREDENTIALS_FILE=%q, mounts %+v; want the file inside one read-only mount", file, agent.VolumeMounts)
 		}
-		if len(spec.Volumes) != 1 || spec.Volumes[0].HostPath == nil || spec.Volumes[0].HostPath.Path != "/eks-hybrid/.aws" {
-			t.Errorf("hybrid: volumes %+v, want nodeadm's /eks-hybrid/.aws", spec.Volumes)
+		want := map[string]string{"hybrid": "/eks-hybrid/.aws", "hybrid-bottlerocket": "/var/eks-hybrid/.aws"}[variant]
+		if len(spec.Volumes) != 1 || spec.Volumes[0].HostPath == nil || spec.Volumes[0].HostPath.Path != want {
+			t.Errorf("%s: volumes %+v, want nodeadm's %s", variant, spec.Volumes, want)
 		}
 	} else if len(spec.Volumes) > 0 || len(agent.VolumeMounts) > 0 {
 		t.Errorf("cloud: volumes %+v, want none", spec.Volumes)
