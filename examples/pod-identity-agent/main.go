@@ -118,12 +118,8 @@ Flags:
 	if f.showVersion {
 		return f, nil
 	}
-	f.listenIsDefault = true
-	fs.Visit(func(fl *flag.Flag) {
-		if fl.Name == "listen" {
-			f.listenIsDefault = false
-		}
-	})
+	// The default addresses, given or not, may fall back to IPv4 alone.
+	f.listenIsDefault = strings.Join(listenAddrs(f.listen), ",") == defaultListen
 	var problems []string
 	if fs.NArg() > 0 {
 		problems = append(problems, fmt.Sprintf("unexpected arguments %q", fs.Args()))
