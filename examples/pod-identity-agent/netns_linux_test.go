@@ -320,7 +320,7 @@ func TestSDKsOnTheLinkLocalAddresses(t *testing.T) {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestGoSDKClient$")
 		cmd.Env = append(env, goSDKClientEnv+"=1")
 		out, err := cmd.CombinedOutput()
-		if err != nil || !strings.Contains(string(out), "go-sdk: "+want+" ") {
+		if err != nil || !strings.Contains(string(out), "go-sdk: "+want+" CredentialsEndpointProvider\n") {
 			t.Errorf("Go SDK via %s: %v\n%s\nwant access key %s", uri, err, out, want)
 		}
 
