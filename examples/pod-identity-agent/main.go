@@ -98,7 +98,7 @@ Flags:
 	fs.StringVar(&f.endpoint, "endpoint", "", "EKS Auth base endpoint `URL`, e.g. an emulator's; empty means the one resolved from the region (or AWS_ENDPOINT_URL_EKS_AUTH)")
 	fs.StringVar(&f.listen, "listen", defaultListen, "comma-separated `addresses` to listen on: loopback or the two link-local addresses")
 	fs.BoolVar(&f.allowAnyListen, "allow-any-listen-address", false, "allow -listen on other addresses, wildcards included (whoever reaches them can ask for credentials with a pod's token)")
-	fs.IntVar(&f.probePort, "probe-port", 2703, "`port` on 127.0.0.1 of /healthz and /readyz (0: any free port)")
+	fs.IntVar(&f.probePort, "probe-port", 2703, "`port` on 127.0.0.1 of /healthz, /readyz and /metrics (0: any free port)")
 	fs.BoolVar(&f.rotateCredentials, "rotate-credentials", false, "re-read the node's credentials from the shared credentials file (AWS_SHARED_CREDENTIALS_FILE) when it changes, at least every minute (hybrid nodes)")
 	fs.BoolVar(&f.showVersion, "version", false, "print the version and exit")
 	fs.IntVar(&f.cacheSize, "cache-size", 4096, "most tokens (about one per pod) whose credentials are cached; the least recently used go first")
