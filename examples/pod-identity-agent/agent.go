@@ -128,7 +128,6 @@ func newAgent(o agentOptions) *agent {
 	a.mux.HandleFunc(credentialsPath, a.serveCredentials)
 	a.mux.HandleFunc("/healthz", a.serveHealth)
 	a.mux.HandleFunc("/readyz", a.serveReady)
-	a.mux.Handle(metricsPath, a.MetricsHandler())
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newError(http.StatusNotFound, codeNotFound, "no such path; credentials are served at %s", credentialsPath), "")
 	})

@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,6 +87,25 @@ func TestAttackAbandonedFirstFetches(t *testing.T) {
 	hs := httptest.NewServer(a)
 	defer hs.Close()
 	url := hs.URL + credentialsPath
+	now := time.Now()
+	cached := fakeToken(t, "cached-pod", now, now.Add(time.Hour), "sig")
+	get := func(i int, token string) (int, time.Duration) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req.Header.Set("Authorization", token)
+		start := time.Now()
+		resp, err := podHTTPClient(t, i).Do(req)
+		if err != nil {
+			t.Fatalf("pod %d: %v after %v", i, err, time.Since(start))
+		}
+		resp.Body.Close()
+		return resp.StatusCode, time.Since(start)
+	}
+	if status, _ := get(100, cached); status != http.StatusOK {
+		t.Fatalf("cached pod: %d", status)
+	}
+	before := memInUse()
 
 	stop := make(chan struct{})
 	var (
@@ -124,27 +144,43 @@ func TestAttackAbandonedFirstFetches(t *testing.T) {
 
 	time.Sleep(500 * time.Millisecond) // the flood is on
 	for i := range 3 {
-		now := time.Now()
 		token := fakeToken(t, fmt.Sprint("new-pod-", i), now, now.Add(time.Hour), "sig")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		req.Header.Set("Authorization", token)
-		start := time.Now()
-		resp, err := podHTTPClient(t, i).Do(req)
-		elapsed := time.Since(start)
-		cancel()
-		if err != nil {
-			t.Fatalf("new pod %d during the flood: %v after %v", i, err, elapsed)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || elapsed > time.Second {
-			t.Errorf("new pod %d during the flood: status %d after %v, want 200 within 1s", i, resp.StatusCode, elapsed.Round(time.Millisecond))
+		if status, elapsed := get(i, token); status != http.StatusOK || elapsed > time.Second {
+			t.Errorf("new pod %d during the flood: status %d after %v, want 200 within 1s", i, status, elapsed.Round(time.Millisecond))
 		}
 		time.Sleep(300 * time.Millisecond)
+	}
+	// What the flood left behind: only the attacker's few fetches under
+	// way, not one per abandoned request.
+	grown := int64(memInUse()) - int64(before)
+	t.Logf("%d requests abandoned; heap and stacks grew by %d KiB", abandoned.Load(), grown>>10)
+	if grown > 32<<20 {
+		t.Errorf("heap and stacks grew by %d MiB during the flood, want at most 32", grown>>20)
+	}
+	if status, _ := get(100, cached); status != http.StatusOK || countOf(fake.calls(), cached) != 1 {
+		t.Errorf("cached pod after the flood: %d after %d EKS Auth calls for its token; want 200 from the cache after 1", status, countOf(fake.calls(), cached))
 	}
 	if abandoned.Load() < 100 {
 		t.Errorf("only %d requests abandoned: the flood did not happen", abandoned.Load())
 	}
+}
+
+func countOf(calls []string, token string) int {
+	n := 0
+	for _, c := range calls {
+		if c == token {
+			n++
+		}
+	}
+	return n
+}
+
+// memInUse is the heap and the goroutine stacks in use, after a collection.
+func memInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc + m.StackInuse
 }
 
 // TestAttackForgedTokensDoNotEvict: more tokens EKS Auth refuses than the
