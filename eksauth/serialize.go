@@ -1,12 +1,80 @@
 package eksauth
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
 	"strings"
 	"unicode/utf8"
 
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/podidentity/podidentity/internal/protocol"
 )
+
+// validate is the Initialize middleware that refuses bad input before
+// anything is sent (the official client only checks that ClusterName and
+// Token are set).
+type validate struct{}
+
+func (validate) ID() string { return "OperationInputValidation" }
+
+func (validate) HandleInitialize(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
+	params, ok := in.Parameters.(*AssumeRoleForPodIdentityInput)
+	if !ok {
+		return middleware.InitializeOutput{}, middleware.Metadata{}, fmt.Errorf("unknown input parameters type %T", in.Parameters)
+	}
+	if err := validateInput(params); err != nil {
+		return middleware.InitializeOutput{}, middleware.Metadata{}, err
+	}
+	return next.HandleInitialize(ctx, in)
+}
+
+// serialize is the Serialize middleware that writes the input as the
+// operation's HTTP request, below the endpoint that resolveEndpointV2 sets.
+type serialize struct{}
+
+func (serialize) ID() string { return "OperationSerializer" }
+
+func (serialize) HandleSerialize(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
+	req, ok := in.Request.(*smithyhttp.Request)
+	if !ok {
+		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: fmt.Errorf("unknown transport type %T", in.Request)}
+	}
+	params, ok := in.Parameters.(*AssumeRoleForPodIdentityInput)
+	if !ok {
+		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: fmt.Errorf("unknown input parameters type %T", in.Parameters)}
+	}
+	body, err := json.Marshal(protocol.Request{Token: *params.Token, EksNodeName: params.EksNodeName, InstanceId: params.InstanceId, Zone: params.Zone})
+	if err != nil {
+		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: err}
+	}
+	req.Method = "POST"
+	req.URL.Path = protocol.Path(*params.ClusterName) // validated: nothing to escape
+	req.Header.Set("Content-Type", protocol.ContentType)
+	if req, err = req.SetStream(bytes.NewReader(body)); err != nil {
+		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: err}
+	}
+	in.Request = req
+	// What an answer may echo of the request, for deserialize and the logger to scrub.
+	return next.HandleSerialize(withSecrets(ctx, *params.Token), in)
+}
+
+// secretsKey holds, as a stack value, the secrets of the call that an
+// answer or a log line could show: the token, then the credentials.
+type secretsKey struct{}
+
+func withSecrets(ctx context.Context, secrets ...string) context.Context {
+	old := secretsOf(ctx)
+	return middleware.WithStackValue(ctx, secretsKey{}, append(old[:len(old):len(old)], secrets...))
+}
+
+func secretsOf(ctx context.Context) []string {
+	s, _ := middleware.GetStackValue(ctx, secretsKey{}).([]string)
+	return s
+}
 
 // The patterns the API documents, named in validation errors.
 const (

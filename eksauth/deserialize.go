@@ -1,0 +1,327 @@
+package eksauth
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithytime "github.com/aws/smithy-go/time"
+	"github.com/aws/smithy-go/tracing"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/podidentity/podidentity/eksauth/types"
+	"github.com/podidentity/podidentity/internal/protocol"
+	"github.com/podidentity/podidentity/internal/redact"
+)
+
+// MaxResponseBodySize caps every response body read, success or error: an
+// answer of the service is about 2 KiB; a larger one is an error, so an
+// endless body cannot exhaust memory.
+const MaxResponseBodySize = 1 << 20
+
+// deserialize is the Deserialize middleware that turns the answer into the
+// output, or into the error that ResponseErrorWrapper then wraps in an
+// *awshttp.ResponseError. On an error, the response it leaves for the
+// middleware around it is a copy without the signed request and without
+// echoed secrets, so that no error value holds one.
+type deserialize struct{}
+
+func (deserialize) ID() string { return "OperationDeserializer" }
+
+func (deserialize) HandleDeserialize(ctx context.Context, in middleware.DeserializeInput, next middleware.DeserializeHandler) (middleware.DeserializeOutput, middleware.Metadata, error) {
+	out, metadata, err := next.HandleDeserialize(ctx, in)
+	if err != nil {
+		return out, metadata, err
+	}
+	_, span := tracing.StartSpan(ctx, "OperationDeserializer")
+	defer span.End()
+	resp, ok := out.RawResponse.(*smithyhttp.Response)
+	if !ok {
+		return out, metadata, &smithy.DeserializationError{Err: fmt.Errorf("unknown transport type %T", out.RawResponse)}
+	}
+	secrets := secretsOf(ctx)
+	if req, ok := in.Request.(*smithyhttp.Request); ok {
+		_, signature, _ := strings.Cut(req.Header.Get("Authorization"), "Signature=")
+		secrets = append(secrets[:len(secrets):len(secrets)], signature)
+	}
+	// The SDK's RequestIDRetriever, around this, reads the usual headers.
+	if id := resp.Header.Get("X-Amz-Request-Id"); id != "" {
+		awsmiddleware.SetRequestIDMetadata(&metadata, redact.Scrub(id, secrets...))
+	}
+
+	body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBodySize+1))
+	if readErr == nil && len(body) > MaxResponseBodySize {
+		readErr = fmt.Errorf("response body exceeds %d bytes", MaxResponseBodySize)
+	}
+	success := resp.StatusCode >= 200 && resp.StatusCode < 300
+	switch {
+	case success && readErr != nil:
+		err = &smithy.DeserializationError{Err: fmt.Errorf("failed to decode response body, %w", readErr)}
+	case success:
+		out.Result, err = decodeSuccess(body)
+	case readErr != nil:
+		err = &smithy.DeserializationError{Err: fmt.Errorf("failed to copy error response body, %w", readErr)}
+	default:
+		err = decodeError(resp.Header, body, secrets...)
+	}
+	if err != nil {
+		resp.Body.Close()
+		out.RawResponse = detached(resp, secrets)
+	}
+	return out, metadata, err
+}
+
+// detached returns a copy of resp for an error to hold: its request is a
+// copy with the Authorization signature and the session token redacted,
+// without body or context (which hold the input); its body is empty (the
+// connection's buffers still hold the request); its header values are
+// scrubbed of echoed secrets.
+func detached(resp *smithyhttp.Response, secrets []string) *smithyhttp.Response {
+	c := *resp.Response
+	c.Body = http.NoBody
+	c.Header = make(http.Header, len(resp.Header))
+	for k, v := range resp.Header {
+		for _, s := range v {
+			c.Header[k] = append(c.Header[k], redact.Scrub(s, secrets...))
+		}
+	}
+	if r := resp.Request; r != nil {
+		rc := r.WithContext(context.Background())
+		rc.Body, rc.GetBody = nil, nil
+		rc.Header = make(http.Header, len(r.Header))
+		for k, v := range r.Header {
+			switch {
+			case k == "Authorization":
+				rc.Header[k] = []string{redact.Authorization(r.Header.Get(k))}
+			case redact.SecretKey(k):
+				rc.Header[k] = []string{redact.Placeholder}
+			default:
+				rc.Header[k] = v
+			}
+		}
+		c.Request = rc
+	}
+	return &smithyhttp.Response{Response: &c}
+}
+
+// decodeSuccess decodes a 2xx body with the official client's rules: the
+// first JSON value is read and what follows ignored; member names match
+// exactly; the last of duplicate members wins; null means absent; a member
+// of the wrong type is an error, which names its type but never quotes its
+// value. Unlike the official client, an answer without complete
+// credentials is an error too.
+func decodeSuccess(body []byte) (*AssumeRoleForPodIdentityOutput, error) {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	var doc any
+	if err := dec.Decode(&doc); err != nil && err != io.EOF {
+		return nil, &smithy.DeserializationError{Err: fmt.Errorf("failed to decode response body, %w", err)}
+	}
+	out := &AssumeRoleForPodIdentityOutput{}
+	var d decoder
+	if top := d.object(doc); top != nil {
+		d.string(top["audience"], &out.Audience)
+		if m := d.object(top["assumedRoleUser"]); m != nil {
+			out.AssumedRoleUser = &types.AssumedRoleUser{}
+			d.string(m["arn"], &out.AssumedRoleUser.Arn)
+			d.string(m["assumeRoleId"], &out.AssumedRoleUser.AssumeRoleId)
+		}
+		if m := d.object(top["credentials"]); m != nil {
+			out.Credentials = &types.Credentials{}
+			d.string(m["accessKeyId"], &out.Credentials.AccessKeyId)
+			d.string(m["secretAccessKey"], &out.Credentials.SecretAccessKey)
+			d.string(m["sessionToken"], &out.Credentials.SessionToken)
+			d.epochSeconds(m["expiration"], &out.Credentials.Expiration)
+		}
+		if m := d.object(top["podIdentityAssociation"]); m != nil {
+			out.PodIdentityAssociation = &types.PodIdentityAssociation{}
+			d.string(m["associationArn"], &out.PodIdentityAssociation.AssociationArn)
+			d.string(m["associationId"], &out.PodIdentityAssociation.AssociationId)
+		}
+		if m := d.object(top["subject"]); m != nil {
+			out.Subject = &types.Subject{}
+			d.string(m["namespace"], &out.Subject.Namespace)
+			d.string(m["serviceAccount"], &out.Subject.ServiceAccount)
+		}
+	}
+	if d.err != nil {
+		return nil, &smithy.DeserializationError{Err: fmt.Errorf("failed to decode response body with invalid JSON, %w", d.err)}
+	}
+	if missing := missingCredentials(out.Credentials); missing != "" {
+		return nil, &smithy.DeserializationError{Err: fmt.Errorf("incomplete credentials in response: missing %s", missing)}
+	}
+	return out, nil
+}
+
+// decoder reads the members of a generically decoded JSON value, keeping
+// the first type error. Errors name the Go type of a value (as the
+// official client's do), never the value.
+type decoder struct{ err error }
+
+func (d *decoder) object(v any) map[string]any {
+	m, ok := v.(map[string]any)
+	if !ok && v != nil && d.err == nil {
+		d.err = fmt.Errorf("unexpected JSON type %T", v)
+	}
+	return m
+}
+
+func (d *decoder) string(v any, dst **string) {
+	if s, ok := v.(string); ok {
+		*dst = &s
+	} else if v != nil && d.err == nil {
+		d.err = fmt.Errorf("expected String to be of type string, got %T instead", v)
+	}
+}
+
+// epochSeconds reads a JSON number of epoch seconds with smithy-go's
+// conversion, as the official client does.
+func (d *decoder) epochSeconds(v any, dst **time.Time) {
+	n, ok := v.(json.Number)
+	if !ok {
+		if v != nil && d.err == nil {
+			d.err = fmt.Errorf("expected Timestamp to be a JSON Number, got %T instead", v)
+		}
+		return
+	}
+	f, err := n.Float64()
+	if err != nil {
+		d.err = cmp.Or(d.err, err)
+		return
+	}
+	t := smithytime.ParseEpochSeconds(f)
+	*dst = &t
+}
+
+// missingCredentials names the credential members that are absent or empty.
+func missingCredentials(c *types.Credentials) string {
+	if c == nil {
+		return "credentials"
+	}
+	var missing []string
+	for _, f := range []struct {
+		name string
+		ok   bool
+	}{
+		{"accessKeyId", c.AccessKeyId != nil && *c.AccessKeyId != ""},
+		{"secretAccessKey", c.SecretAccessKey != nil && *c.SecretAccessKey != ""},
+		{"sessionToken", c.SessionToken != nil && *c.SessionToken != ""},
+		{"expiration", c.Expiration != nil},
+	} {
+		if !f.ok {
+			missing = append(missing, f.name)
+		}
+	}
+	return strings.Join(missing, ", ")
+}
+
+// decodeError turns an error answer into an API error as the official
+// client does: the code from X-Amzn-ErrorType, else the body's code, else
+// its __type, sanitised and matched case-insensitively; the message from
+// the body. A body that is not JSON is a *smithy.DeserializationError.
+// The request's secrets (its token, the session token of its signing
+// credentials) are scrubbed from anything the service or a proxy echoes.
+func decodeError(h http.Header, body []byte, secrets ...string) error {
+	code, message := "UnknownError", "UnknownError"
+	headerCode := h.Get("X-Amzn-ErrorType")
+	if headerCode != "" {
+		code = sanitizeErrorCode(headerCode)
+	}
+
+	// Field names match case-insensitively, as in the SDK's restjson.
+	var info struct {
+		Code    string
+		Type    string `json:"__type"`
+		Message string
+	}
+	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&info); err != nil && err != io.EOF {
+		return &smithy.DeserializationError{
+			Err:      fmt.Errorf("failed to decode response body, %w", err),
+			Snapshot: snapshot(body, secrets),
+		}
+	}
+	jsonCode := info.Code
+	if jsonCode == "" {
+		jsonCode = info.Type
+	}
+	if headerCode == "" && jsonCode != "" {
+		code = sanitizeErrorCode(jsonCode)
+	}
+	if info.Message != "" {
+		message = redact.Scrub(info.Message, secrets...)
+	}
+
+	for _, e := range apiErrors {
+		if strings.EqualFold(e.code, code) {
+			return e.new(modeledMessage(body, secrets))
+		}
+	}
+	return &smithy.GenericAPIError{Code: redact.Scrub(code, secrets...), Message: message}
+}
+
+// apiErrors are the modeled errors of the API, matched with
+// strings.EqualFold as in the official client.
+var apiErrors = [...]struct {
+	code string
+	new  func(msg *string) error
+}{
+	{protocol.CodeAccessDenied, func(m *string) error { return &types.AccessDeniedException{Message: m} }},
+	{protocol.CodeExpiredToken, func(m *string) error { return &types.ExpiredTokenException{Message: m} }},
+	{protocol.CodeInternalServer, func(m *string) error { return &types.InternalServerException{Message: m} }},
+	{protocol.CodeInvalidParameter, func(m *string) error { return &types.InvalidParameterException{Message: m} }},
+	{protocol.CodeInvalidRequest, func(m *string) error { return &types.InvalidRequestException{Message: m} }},
+	{protocol.CodeInvalidToken, func(m *string) error { return &types.InvalidTokenException{Message: m} }},
+	{protocol.CodeResourceNotFound, func(m *string) error { return &types.ResourceNotFoundException{Message: m} }},
+	{protocol.CodeServiceUnavailable, func(m *string) error { return &types.ServiceUnavailableException{Message: m} }},
+	{protocol.CodeThrottling, func(m *string) error { return &types.ThrottlingException{Message: m} }},
+}
+
+// modeledMessage is the Message of a modeled error: the body's "message"
+// member, else its "Message" member, else nil. The body has already been
+// read as one JSON object (or nothing) by decodeError.
+func modeledMessage(body []byte, secrets []string) *string {
+	var members map[string]json.RawMessage
+	if json.NewDecoder(bytes.NewReader(body)).Decode(&members) != nil {
+		return nil
+	}
+	for _, k := range [...]string{"message", "Message"} {
+		var s *string
+		if raw, ok := members[k]; ok && json.Unmarshal(raw, &s) == nil && s != nil {
+			v := redact.Scrub(*s, secrets...)
+			return &v
+		}
+	}
+	return nil
+}
+
+// sanitizeErrorCode keeps what precedes the first ':' and then what
+// follows the first '#' ("aws.protocols#Foo:http://..." is "Foo").
+func sanitizeErrorCode(code string) string {
+	if i := strings.IndexByte(code, ':'); i >= 0 {
+		code = code[:i]
+	}
+	if i := strings.IndexByte(code, '#'); i >= 0 {
+		code = code[i+1:]
+	}
+	return code
+}
+
+// snapshot keeps the end of an unreadable error body for debugging, as the
+// official client does, without the request's secrets: scrubbed before it
+// is cut, so that no part of a secret survives at the cut.
+func snapshot(body []byte, secrets []string) []byte {
+	const max = 1024
+	s := redact.Scrub(string(body), secrets...)
+	if len(s) > max {
+		s = s[len(s)-max:]
+	}
+	return []byte(s)
+}
