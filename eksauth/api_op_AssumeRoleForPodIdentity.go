@@ -84,12 +84,10 @@ func (c *Client) AssumeRoleForPodIdentity(ctx context.Context, params *AssumeRol
 	return out, nil
 }
 
-// addOperationMiddlewares assembles the request path, step by step, with the
-// official client's middleware IDs and order, so that APIOptions written
-// for it find their anchors. The SDK's own middleware does what it does;
-// ours (validate, serialize, getIdentity, resolveEndpoint, sign,
-// deserialize, logRequestResponse) are what is EKS Auth's own or must not
-// show a secret.
+// addOperationMiddlewares assembles the request path with the official
+// client's steps, middleware IDs and order, so that APIOptions written for
+// it find their anchors: the SDK's own middleware, and ours for what is EKS
+// Auth's own or must not show a secret.
 func (c *Client) addOperationMiddlewares(stack *middleware.Stack, o Options) error {
 	ep, epErr := resolveEndpoint(o)
 	region, _ := endpoints.MapFIPSRegion(o.Region)
@@ -113,9 +111,7 @@ func (c *Client) addOperationMiddlewares(stack *middleware.Stack, o Options) err
 		m.LogAttempts = o.ClientLogMode.IsRetries()
 		m.OperationMeter = o.MeterProvider.Meter(scope)
 		m.DisableClockSkewCorrection = o.DisableClockSkewCorrection
-		if !o.DisableClockSkewCorrection {
-			m.ClientSkew = c.timeOffset
-		}
+		m.ClientSkew = c.timeOffset
 	})
 
 	return errors.Join(

@@ -1,13 +1,10 @@
 package eksauth
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"net"
-	"net/url"
-	"os"
-	"strings"
 	"sync/atomic"
 	"time"
 
@@ -77,12 +74,7 @@ func New(options Options, optFns ...func(*Options)) *Client {
 		options.MeterProvider = metrics.NopMeterProvider{}
 	}
 	if options.Retryer == nil {
-		n := options.RetryMaxAttempts
-		attempts := func(so *retry.StandardOptions) {
-			if n > 0 {
-				so.MaxAttempts = n
-			}
-		}
+		attempts := func(so *retry.StandardOptions) { so.MaxAttempts = cmp.Or(options.RetryMaxAttempts, so.MaxAttempts) }
 		if options.RetryMode == aws.RetryModeAdaptive {
 			options.Retryer = retry.NewAdaptiveMode(func(ao *retry.AdaptiveModeOptions) {
 				ao.StandardOptions = append(ao.StandardOptions, attempts)
@@ -95,8 +87,8 @@ func New(options Options, optFns ...func(*Options)) *Client {
 	if n := options.RetryMaxAttempts; n > 0 && options.Retryer.MaxAttempts() != n {
 		options.Retryer = retry.AddWithMaxAttempts(options.Retryer, n)
 	}
-	if ep, err := resolveEndpoint(options); err == nil {
-		warnIfPlaintext(options.Logger, &ep.URL)
+	if ep, err := resolveEndpoint(options); err == nil && endpoints.Plaintext(&ep.URL) {
+		options.Logger.Logf(logging.Warn, "eksauth: the endpoint %s is plain HTTP to another machine: the token and the credentials cross the network unencrypted; use https", ep.URL.Host)
 	}
 	return &Client{options: options, timeOffset: new(atomic.Int64), signer: v4.NewSigner()}
 }
@@ -119,13 +111,14 @@ func (c *Client) invokeOperation(ctx context.Context, opID string, params any, o
 		options.Retryer = retry.AddWithMaxAttempts(options.Retryer, n)
 	}
 	stack := middleware.NewStack(opID, smithyhttp.NewStackRequest)
-	if err := c.addOperationMiddlewares(stack, options); err != nil {
-		return nil, middleware.Metadata{}, &smithy.OperationError{ServiceID: ServiceID, OperationName: opID, Err: err}
-	}
+	err := c.addOperationMiddlewares(stack, options)
 	for _, fn := range options.APIOptions {
-		if err := fn(stack); err != nil {
-			return nil, middleware.Metadata{}, &smithy.OperationError{ServiceID: ServiceID, OperationName: opID, Err: err}
+		if err == nil {
+			err = fn(stack)
 		}
+	}
+	if err != nil {
+		return nil, middleware.Metadata{}, &smithy.OperationError{ServiceID: ServiceID, OperationName: opID, Err: err}
 	}
 
 	tracer := options.TracerProvider.Tracer(scope)
@@ -154,11 +147,11 @@ func (c *Client) invokeOperation(ctx context.Context, opID string, params any, o
 		err = &smithy.OperationError{ServiceID: ServiceID, OperationName: opID, Err: err}
 	}
 	span.SetProperty("error", err != nil)
-	if err == nil {
-		span.SetStatus(tracing.SpanStatusOK)
-	} else {
-		span.SetStatus(tracing.SpanStatusError)
+	status := tracing.SpanStatusOK
+	if err != nil {
+		status = tracing.SpanStatusError
 	}
+	span.SetStatus(status)
 	return result, metadata, err
 }
 
@@ -198,20 +191,6 @@ func resolveEndpoint(o Options) (endpoints.Endpoint, error) {
 	return ep, nil
 }
 
-// warnIfPlaintext logs a warning for a plain-HTTP endpoint on another
-// machine: the token goes out, and the credentials come back, readable by
-// anyone on the path. Loopback is this machine (an emulator, a test).
-func warnIfPlaintext(l logging.Logger, u *url.URL) {
-	if u.Scheme != "http" {
-		return
-	}
-	host := u.Hostname()
-	if ip := net.ParseIP(host); ip != nil && ip.IsLoopback() || host == "localhost" || strings.HasSuffix(host, ".localhost") {
-		return
-	}
-	l.Logf(logging.Warn, "eksauth: the endpoint %s is plain HTTP to another machine: the token and the credentials cross the network unencrypted; use https", u.Host)
-}
-
 // NewFromConfig returns a client configured from cfg, after applying optFns.
 // It takes what the official client takes: Region, Credentials, HTTPClient,
 // APIOptions, Interceptors, Logger, ClientLogMode, AppID, Retryer,
@@ -232,21 +211,13 @@ func NewFromConfig(cfg aws.Config, optFns ...func(*Options)) *Client {
 		AppID:            cfg.AppID,
 		RetryMaxAttempts: cfg.RetryMaxAttempts,
 		RetryMode:        cfg.RetryMode,
-		BaseEndpoint:     resolveBaseEndpoint(cfg),
+		BaseEndpoint:     endpoints.BaseEndpointFromConfig(cfg, ServiceID, "EKS_AUTH"),
 	}
 	if cfg.Retryer != nil {
 		o.Retryer = cfg.Retryer()
 	}
-	for _, s := range cfg.ConfigSources {
-		if p, ok := s.(useFIPSEndpointProvider); ok {
-			v, found, err := p.GetUseFIPSEndpoint(context.Background())
-			if found && err == nil {
-				o.EndpointOptions.UseFIPSEndpoint = v
-			}
-			if err != nil || found {
-				break
-			}
-		}
+	if v, found := endpoints.FIPSFromConfig(cfg); found {
+		o.EndpointOptions.UseFIPSEndpoint = v
 	}
 	return New(o, func(o *Options) {
 		for _, fn := range cfg.ServiceOptions {
@@ -256,56 +227,4 @@ func NewFromConfig(cfg aws.Config, optFns ...func(*Options)) *Client {
 			fn(o)
 		}
 	})
-}
-
-// The config sources' interfaces, as declared by the SDK's
-// internal/configsources package (which other modules cannot import): the
-// SDK's config package loads values that satisfy them.
-type (
-	useFIPSEndpointProvider interface {
-		GetUseFIPSEndpoint(context.Context) (value aws.FIPSEndpointState, found bool, err error)
-	}
-	serviceBaseEndpointProvider interface {
-		GetServiceBaseEndpoint(ctx context.Context, sdkID string) (string, bool, error)
-	}
-	ignoreConfiguredEndpointsProvider interface {
-		GetIgnoreConfiguredEndpoints(ctx context.Context) (bool, bool, error)
-	}
-)
-
-// resolveBaseEndpoint returns cfg.BaseEndpoint unless a config source names
-// an endpoint for EKS Auth. As in the SDK, a global AWS_ENDPOINT_URL without
-// a service-specific AWS_ENDPOINT_URL_EKS_AUTH leaves cfg.BaseEndpoint alone
-// (the config package has already copied it there), and
-// ignore_configured_endpoint_urls turns the sources off.
-func resolveBaseEndpoint(cfg aws.Config) *string {
-	base := cfg.BaseEndpoint
-	_, global := os.LookupEnv("AWS_ENDPOINT_URL")
-	_, service := os.LookupEnv("AWS_ENDPOINT_URL_EKS_AUTH")
-	if global && !service {
-		return base
-	}
-	for _, s := range cfg.ConfigSources {
-		if p, ok := s.(ignoreConfiguredEndpointsProvider); ok {
-			v, found, err := p.GetIgnoreConfiguredEndpoints(context.Background())
-			if found && v {
-				return base
-			}
-			if err != nil || found {
-				break
-			}
-		}
-	}
-	for _, s := range cfg.ConfigSources {
-		if p, ok := s.(serviceBaseEndpointProvider); ok {
-			v, found, err := p.GetServiceBaseEndpoint(context.Background(), ServiceID)
-			if err != nil {
-				return base
-			}
-			if found {
-				return &v
-			}
-		}
-	}
-	return base
 }

@@ -48,10 +48,6 @@ func (deserialize) HandleDeserialize(ctx context.Context, in middleware.Deserial
 		return out, metadata, &smithy.DeserializationError{Err: fmt.Errorf("unknown transport type %T", out.RawResponse)}
 	}
 	secrets := secretsOf(ctx)
-	if req, ok := in.Request.(*smithyhttp.Request); ok {
-		_, signature, _ := strings.Cut(req.Header.Get("Authorization"), "Signature=")
-		secrets = append(secrets[:len(secrets):len(secrets)], signature)
-	}
 	// The SDK's RequestIDRetriever, around this, reads the usual headers.
 	if id := resp.Header.Get("X-Amz-Request-Id"); id != "" {
 		awsmiddleware.SetRequestIDMetadata(&metadata, redact.Scrub(id, secrets...))
@@ -74,42 +70,9 @@ func (deserialize) HandleDeserialize(ctx context.Context, in middleware.Deserial
 	}
 	if err != nil {
 		resp.Body.Close()
-		out.RawResponse = detached(resp, secrets)
+		out.RawResponse = &smithyhttp.Response{Response: redact.Response(resp.Response, secrets...)}
 	}
 	return out, metadata, err
-}
-
-// detached returns a copy of resp for an error to hold: its request is a
-// copy with the Authorization signature and the session token redacted,
-// without body or context (which hold the input); its body is empty (the
-// connection's buffers still hold the request); its header values are
-// scrubbed of echoed secrets.
-func detached(resp *smithyhttp.Response, secrets []string) *smithyhttp.Response {
-	c := *resp.Response
-	c.Body = http.NoBody
-	c.Header = make(http.Header, len(resp.Header))
-	for k, v := range resp.Header {
-		for _, s := range v {
-			c.Header[k] = append(c.Header[k], redact.Scrub(s, secrets...))
-		}
-	}
-	if r := resp.Request; r != nil {
-		rc := r.WithContext(context.Background())
-		rc.Body, rc.GetBody = nil, nil
-		rc.Header = make(http.Header, len(r.Header))
-		for k, v := range r.Header {
-			switch {
-			case k == "Authorization":
-				rc.Header[k] = []string{redact.Authorization(r.Header.Get(k))}
-			case redact.SecretKey(k):
-				rc.Header[k] = []string{redact.Placeholder}
-			default:
-				rc.Header[k] = v
-			}
-		}
-		c.Request = rc
-	}
-	return &smithyhttp.Response{Response: &c}
 }
 
 // decodeSuccess decodes a 2xx body with the official client's rules: the
@@ -207,64 +170,37 @@ func missingCredentials(c *types.Credentials) string {
 		return "credentials"
 	}
 	var missing []string
-	for _, f := range []struct {
-		name string
-		ok   bool
-	}{
-		{"accessKeyId", c.AccessKeyId != nil && *c.AccessKeyId != ""},
-		{"secretAccessKey", c.SecretAccessKey != nil && *c.SecretAccessKey != ""},
-		{"sessionToken", c.SessionToken != nil && *c.SessionToken != ""},
-		{"expiration", c.Expiration != nil},
-	} {
-		if !f.ok {
-			missing = append(missing, f.name)
+	names := [...]string{"accessKeyId", "secretAccessKey", "sessionToken"}
+	for i, v := range [...]*string{c.AccessKeyId, c.SecretAccessKey, c.SessionToken} {
+		if v == nil || *v == "" {
+			missing = append(missing, names[i])
 		}
+	}
+	if c.Expiration == nil {
+		missing = append(missing, "expiration")
 	}
 	return strings.Join(missing, ", ")
 }
 
-// decodeError turns an error answer into an API error as the official
-// client does: the code from X-Amzn-ErrorType, else the body's code, else
-// its __type, sanitised and matched case-insensitively; the message from
-// the body. A body that is not JSON is a *smithy.DeserializationError.
-// The request's secrets (its token, the session token of its signing
-// credentials) are scrubbed from anything the service or a proxy echoes.
+// decodeError turns an error answer into the official client's API error:
+// one of the nine of package types, matched case-insensitively, else a
+// *smithy.GenericAPIError; a body that is not JSON is a
+// *smithy.DeserializationError. The request's secrets are scrubbed from
+// anything the service or a proxy echoes.
 func decodeError(h http.Header, body []byte, secrets ...string) error {
-	code, message := "UnknownError", "UnknownError"
-	headerCode := h.Get("X-Amzn-ErrorType")
-	if headerCode != "" {
-		code = sanitizeErrorCode(headerCode)
+	a, err := protocol.ReadError(h, body)
+	if err != nil {
+		return &smithy.DeserializationError{Err: fmt.Errorf("failed to decode response body, %w", err), Snapshot: snapshot(body, secrets)}
 	}
-
-	// Field names match case-insensitively, as in the SDK's restjson.
-	var info struct {
-		Code    string
-		Type    string `json:"__type"`
-		Message string
-	}
-	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&info); err != nil && err != io.EOF {
-		return &smithy.DeserializationError{
-			Err:      fmt.Errorf("failed to decode response body, %w", err),
-			Snapshot: snapshot(body, secrets),
-		}
-	}
-	jsonCode := info.Code
-	if jsonCode == "" {
-		jsonCode = info.Type
-	}
-	if headerCode == "" && jsonCode != "" {
-		code = sanitizeErrorCode(jsonCode)
-	}
-	if info.Message != "" {
-		message = redact.Scrub(info.Message, secrets...)
-	}
-
 	for _, e := range apiErrors {
-		if strings.EqualFold(e.code, code) {
-			return e.new(modeledMessage(body, secrets))
+		if strings.EqualFold(e.code, a.Code) {
+			if m := a.ModeledMessage; m != nil {
+				*m = redact.Scrub(*m, secrets...)
+			}
+			return e.new(a.ModeledMessage)
 		}
 	}
-	return &smithy.GenericAPIError{Code: redact.Scrub(code, secrets...), Message: message}
+	return &smithy.GenericAPIError{Code: redact.Scrub(a.Code, secrets...), Message: redact.Scrub(a.Message, secrets...)}
 }
 
 // apiErrors are the modeled errors of the API, matched with
@@ -282,36 +218,6 @@ var apiErrors = [...]struct {
 	{protocol.CodeResourceNotFound, func(m *string) error { return &types.ResourceNotFoundException{Message: m} }},
 	{protocol.CodeServiceUnavailable, func(m *string) error { return &types.ServiceUnavailableException{Message: m} }},
 	{protocol.CodeThrottling, func(m *string) error { return &types.ThrottlingException{Message: m} }},
-}
-
-// modeledMessage is the Message of a modeled error: the body's "message"
-// member, else its "Message" member, else nil. The body has already been
-// read as one JSON object (or nothing) by decodeError.
-func modeledMessage(body []byte, secrets []string) *string {
-	var members map[string]json.RawMessage
-	if json.NewDecoder(bytes.NewReader(body)).Decode(&members) != nil {
-		return nil
-	}
-	for _, k := range [...]string{"message", "Message"} {
-		var s *string
-		if raw, ok := members[k]; ok && json.Unmarshal(raw, &s) == nil && s != nil {
-			v := redact.Scrub(*s, secrets...)
-			return &v
-		}
-	}
-	return nil
-}
-
-// sanitizeErrorCode keeps what precedes the first ':' and then what
-// follows the first '#' ("aws.protocols#Foo:http://..." is "Foo").
-func sanitizeErrorCode(code string) string {
-	if i := strings.IndexByte(code, ':'); i >= 0 {
-		code = code[:i]
-	}
-	if i := strings.IndexByte(code, '#'); i >= 0 {
-		code = code[i+1:]
-	}
-	return code
 }
 
 // snapshot keeps the end of an unreadable error body for debugging, as the

@@ -52,8 +52,7 @@ type Options struct {
 	Credentials aws.CredentialsProvider
 
 	// DisableClockSkewCorrection signs at the local clock even when answers
-	// show that the service's clock differs, and retries no error on that
-	// account.
+	// show that the service's differs, and retries no error on that account.
 	DisableClockSkewCorrection bool
 
 	// EndpointOptions select the FIPS endpoint.
@@ -62,8 +61,7 @@ type Options struct {
 	// HTTPClient sends requests. Nil means awshttp.NewBuildableClient().
 	HTTPClient HTTPClient
 
-	// Interceptors are called at the points of each call that smithy-go's
-	// interceptors name.
+	// Interceptors are smithy-go's, called where the SDK calls them.
 	Interceptors smithyhttp.InterceptorRegistry
 
 	// Logger receives the log lines selected by ClientLogMode. Nil means
@@ -91,8 +89,7 @@ type Options struct {
 	// means the retryer RetryMode selects.
 	Retryer aws.Retryer
 
-	// TracerProvider traces each call as the SDK does (a span named
-	// "EKS Auth.AssumeRoleForPodIdentity" and its children). Nil means none.
+	// TracerProvider traces each call with the SDK's spans. Nil means none.
 	TracerProvider tracing.TracerProvider
 }
 
@@ -129,8 +126,8 @@ func WithSigV4SigningRegion(region string) func(*Options) {
 	})
 }
 
-// withInitialize adds to APIOptions a first Initialize middleware that
-// changes the context, as the official client's signing overrides do.
+// withInitialize adds a first Initialize middleware that changes the
+// context, as the official client's signing overrides do.
 func withInitialize(id string, set func(context.Context) context.Context) func(*Options) {
 	fn := func(ctx context.Context, in middleware.InitializeInput, next middleware.InitializeHandler) (middleware.InitializeOutput, middleware.Metadata, error) {
 		return next.HandleInitialize(set(ctx), in)

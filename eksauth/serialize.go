@@ -5,8 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
-	"unicode/utf8"
+	"io"
 
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
@@ -26,7 +25,7 @@ func (validate) HandleInitialize(ctx context.Context, in middleware.InitializeIn
 	if !ok {
 		return middleware.InitializeOutput{}, middleware.Metadata{}, fmt.Errorf("unknown input parameters type %T", in.Parameters)
 	}
-	if err := validateInput(params); err != nil {
+	if err := protocol.ValidateInput(params.ClusterName, params.Token, params.EksNodeName, params.InstanceId, params.Zone); err != nil {
 		return middleware.InitializeOutput{}, middleware.Metadata{}, err
 	}
 	return next.HandleInitialize(ctx, in)
@@ -54,13 +53,19 @@ func (serialize) HandleSerialize(ctx context.Context, in middleware.SerializeInp
 	req.Method = "POST"
 	req.URL.Path = protocol.Path(*params.ClusterName) // validated: nothing to escape
 	req.Header.Set("Content-Type", protocol.ContentType)
-	if req, err = req.SetStream(bytes.NewReader(body)); err != nil {
+	// Read and Seek only: smithy-go wraps a body that has WriteTo in a
+	// closer whose WriteTo fails with io.EOF once closed, and it closes the
+	// body when Do returns, possibly before net/http's write loop has done
+	// its final read: the connection would then be torn down mid-answer.
+	if req, err = req.SetStream(struct{ io.ReadSeeker }{bytes.NewReader(body)}); err != nil {
 		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: err}
 	}
 	in.Request = req
-	// What an answer may echo of the request, for deserialize and the logger to scrub.
+	ctx = middleware.WithStackValue(ctx, requestBodyKey{}, body) // for the logger
 	return next.HandleSerialize(withSecrets(ctx, *params.Token), in)
 }
+
+type requestBodyKey struct{}
 
 // secretsKey holds, as a stack value, the secrets of the call that an
 // answer or a log line could show: the token, then the credentials.
@@ -75,109 +80,3 @@ func secretsOf(ctx context.Context) []string {
 	s, _ := middleware.GetStackValue(ctx, secretsKey{}).([]string)
 	return s
 }
-
-// The patterns the API documents, named in validation errors.
-const (
-	clusterNamePattern = `^[0-9A-Za-z][A-Za-z0-9\-_]*$`
-	tokenPattern       = `^[A-Za-z0-9-_=]+\.[A-Za-z0-9-_=]+\.[A-Za-z0-9-_=]+$`
-)
-
-// validateInput checks params before anything is sent: the official client
-// checks only that ClusterName and Token are set; a value the service would
-// refuse, or one that could break the request line, is refused here too.
-// Error texts never contain the values.
-func validateInput(params *AssumeRoleForPodIdentityInput) error {
-	invalid := smithy.InvalidParamsError{Context: "AssumeRoleForPodIdentityInput"}
-	if params == nil {
-		invalid.Add(smithy.NewErrParamRequired("ClusterName"))
-		invalid.Add(smithy.NewErrParamRequired("Token"))
-		return &validationError{invalid}
-	}
-
-	switch name := params.ClusterName; {
-	case name == nil:
-		invalid.Add(smithy.NewErrParamRequired("ClusterName"))
-	case len(*name) == 0:
-		invalid.Add(newParamError("ClusterName", "minimum field size of 1"))
-	case len(*name) > protocol.MaxClusterNameLen:
-		invalid.Add(newParamError("ClusterName", "maximum field size of 100"))
-	case !protocol.ValidClusterName(*name):
-		invalid.Add(newParamError("ClusterName", "value does not match pattern "+clusterNamePattern))
-	}
-
-	switch token := params.Token; {
-	case token == nil:
-		invalid.Add(smithy.NewErrParamRequired("Token"))
-	case len(*token) == 0:
-		invalid.Add(newParamError("Token", "minimum field size of 1"))
-	case !protocol.ValidToken(*token):
-		// The pattern rules out CR and LF; name them, since a token file
-		// read with its newline is the usual cause.
-		reason := "value does not match pattern " + tokenPattern
-		if strings.ContainsAny(*token, "\r\n") {
-			reason = "value contains a CR or LF"
-		}
-		invalid.Add(newParamError("Token", reason))
-	}
-
-	// JSON cannot carry invalid UTF-8: encoders would send U+FFFD instead,
-	// a value the caller never gave.
-	for _, f := range []struct {
-		name  string
-		value *string
-	}{{"EksNodeName", params.EksNodeName}, {"InstanceId", params.InstanceId}, {"Zone", params.Zone}} {
-		if f.value != nil && !utf8.ValidString(*f.value) {
-			invalid.Add(newParamError(f.name, "value is not valid UTF-8"))
-		}
-	}
-
-	if invalid.Len() > 0 {
-		return &validationError{invalid}
-	}
-	return nil
-}
-
-// validationError carries the smithy.InvalidParamsError so that errors.As
-// finds it both as *smithy.InvalidParamsError (the documented form) and as
-// smithy.InvalidParamsError (the value the official client returns).
-type validationError struct {
-	err smithy.InvalidParamsError
-}
-
-func (e *validationError) Error() string { return e.err.Error() }
-
-// Unwrap exposes the error as *smithy.InvalidParamsError.
-func (e *validationError) Unwrap() error { return &e.err }
-
-// As fills a smithy.InvalidParamsError target, which Unwrap cannot.
-func (e *validationError) As(target any) bool {
-	if t, ok := target.(*smithy.InvalidParamsError); ok {
-		*t = e.err
-		return true
-	}
-	return false
-}
-
-// paramError is a smithy.InvalidParamError for a value that is set but
-// invalid; smithy-go only has a constructor for missing values. Its text has
-// smithy's form: "<reason>, <Context>.<Field>.".
-type paramError struct {
-	context, field, reason string
-}
-
-func newParamError(field, reason string) *paramError {
-	return &paramError{field: field, reason: reason}
-}
-
-func (e *paramError) Error() string { return e.reason + ", " + e.Field() + "." }
-
-func (e *paramError) Field() string {
-	if e.context == "" {
-		return e.field
-	}
-	return e.context + "." + e.field
-}
-
-func (e *paramError) SetContext(ctx string) { e.context = ctx }
-
-func (e *paramError) AddNestedContext(ctx string) { e.field = ctx + "." + e.field }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
-	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
 	"github.com/aws/smithy-go/tracing"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -55,15 +55,13 @@ func (m getIdentity) HandleFinalize(ctx context.Context, in middleware.FinalizeI
 		return middleware.FinalizeOutput{}, middleware.Metadata{}, err
 	}
 	span.End()
-	ctx = middleware.WithStackValue(ctx, credentialsKey{}, creds)
-	// The session token is sent as a header, so an answer may echo it.
+	ctx = middleware.WithStackValue(ctx, credentialsKey{}, creds) // the session token is a header: an answer may echo it
 	return next.HandleFinalize(withSecrets(ctx, creds.SecretAccessKey, creds.SessionToken), in)
 }
 
 // resolveEndpointV2 is the Finalize middleware that puts the request below
-// the endpoint resolved from the options (internal/endpoints has the
-// rules), and records the signing name and region unless an option such as
-// WithSigV4SigningRegion has set them.
+// the resolved endpoint, and records the signing name and region unless an
+// option such as WithSigV4SigningRegion has set them.
 type resolveEndpointV2 struct {
 	endpoint endpoints.Endpoint
 	err      error // a configuration error, reported by every call
@@ -123,27 +121,19 @@ func (m *sign) HandleFinalize(ctx context.Context, in middleware.FinalizeInput, 
 	err := m.signer.SignHTTP(ctx, creds, req.Request, v4.GetPayloadHash(ctx), awsmiddleware.GetSigningName(ctx), region,
 		time.Now().Add(time.Duration(m.skew)), func(so *v4.SignerOptions) {
 			so.LogSigning = m.logSigning
-			so.Logger = redactingLogger{logger: middleware.GetLogger(ctx), secrets: secretsOf(ctx)}
+			so.Logger = redact.Logger{Logger: middleware.GetLogger(ctx), Secrets: secretsOf(ctx)}
 		})
 	if err != nil {
 		return middleware.FinalizeOutput{}, middleware.Metadata{}, fmt.Errorf("sign request: sign http: %w", err)
 	}
 	span.End()
-	out, metadata, err := next.HandleFinalize(ctx, in)
+	_, signature, _ := strings.Cut(req.Header.Get("Authorization"), "Signature=")
+	out, metadata, err := next.HandleFinalize(withSecrets(ctx, signature), in) // an answer may echo it
+
 	if !m.disableSkew {
 		// As the retry middleware does: no measure means no offset.
 		skew, _ := awsmiddleware.GetAttemptSkew(metadata)
 		m.skew = int64(skew)
 	}
 	return out, metadata, err
-}
-
-// redactingLogger scrubs a call's secrets from the lines it logs.
-type redactingLogger struct {
-	logger  logging.Logger
-	secrets []string
-}
-
-func (l redactingLogger) Logf(classification logging.Classification, format string, v ...any) {
-	l.logger.Logf(classification, "%s", redact.Scrub(fmt.Sprintf(format, v...), l.secrets...))
 }

@@ -1,6 +1,10 @@
-package eksauth
+package protocol_test
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/podidentity/podidentity/internal/protocol"
+)
 
 func TestSanitizeErrorCode(t *testing.T) {
 	tests := map[string]string{
@@ -13,7 +17,7 @@ func TestSanitizeErrorCode(t *testing.T) {
 		"":                           "",
 	}
 	for in, want := range tests {
-		if got := sanitizeErrorCode(in); got != want {
+		if got := protocol.SanitizeErrorCode(in); got != want {
 			t.Errorf("sanitizeErrorCode(%q) = %q, want %q", in, got, want)
 		}
 	}
