@@ -14,6 +14,7 @@ require (
 	github.com/goccy/go-yaml v1.19.2
 	github.com/jmespath-community/go-jmespath v1.1.1
 	github.com/podidentity/podidentity v0.0.0-00010101000000-000000000000
+	go.uber.org/goleak v1.3.0
 	golang.org/x/term v0.40.0
 	golang.org/x/text v0.21.0
 )
