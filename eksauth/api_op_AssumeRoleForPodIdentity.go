@@ -75,7 +75,7 @@ func (c *Client) AssumeRoleForPodIdentity(ctx context.Context, params *AssumeRol
 	if params == nil {
 		params = &AssumeRoleForPodIdentityInput{}
 	}
-	result, metadata, err := c.invokeOperation(ctx, protocol.OperationName, params, optFns)
+	result, metadata, err := c.invokeOperation(ctx, params, optFns)
 	if err != nil {
 		return nil, err
 	}

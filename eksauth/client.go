@@ -98,7 +98,8 @@ func (c *Client) Options() Options { return c.options.Copy() }
 
 // invokeOperation runs one call through its middleware stack, with the
 // official client's span, metric and error chain around it.
-func (c *Client) invokeOperation(ctx context.Context, opID string, params any, optFns []func(*Options)) (any, middleware.Metadata, error) {
+func (c *Client) invokeOperation(ctx context.Context, params any, optFns []func(*Options)) (any, middleware.Metadata, error) {
+	const opID = protocol.OperationName
 	ctx = middleware.ClearStackValues(ctx)
 	ctx = middleware.WithServiceID(ctx, ServiceID)
 	ctx = middleware.WithOperationName(ctx, opID)

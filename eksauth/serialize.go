@@ -3,10 +3,13 @@ package eksauth
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
 
+	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -54,13 +57,17 @@ func (serialize) HandleSerialize(ctx context.Context, in middleware.SerializeInp
 	req.URL.Path = protocol.Path(*params.ClusterName) // validated: nothing to escape
 	req.Header.Set("Content-Type", protocol.ContentType)
 	// Read and Seek only: smithy-go wraps a body that has WriteTo in a
-	// closer whose WriteTo fails with io.EOF once closed, and it closes the
-	// body when Do returns, possibly before net/http's write loop has done
-	// its final read: the connection would then be torn down mid-answer.
+	// closer whose WriteTo fails with io.EOF once closed, and closes it when
+	// Do returns, which can be before net/http's write loop makes its last
+	// read: the connection would be torn down mid-answer. Without WriteTo,
+	// v4.ComputePayloadSHA256 would copy through a 32 KiB buffer: the hash
+	// is set here, and that middleware keeps it.
 	if req, err = req.SetStream(struct{ io.ReadSeeker }{bytes.NewReader(body)}); err != nil {
 		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: err}
 	}
 	in.Request = req
+	sum := sha256.Sum256(body)
+	ctx = v4.SetPayloadHash(ctx, hex.EncodeToString(sum[:]))
 	ctx = middleware.WithStackValue(ctx, requestBodyKey{}, body) // for the logger
 	return next.HandleSerialize(withSecrets(ctx, *params.Token), in)
 }
