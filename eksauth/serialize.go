@@ -56,12 +56,10 @@ func (serialize) HandleSerialize(ctx context.Context, in middleware.SerializeInp
 	req.Method = "POST"
 	req.URL.Path = protocol.Path(*params.ClusterName) // validated: nothing to escape
 	req.Header.Set("Content-Type", protocol.ContentType)
-	// Read and Seek only: smithy-go wraps a body that has WriteTo in a
-	// closer whose WriteTo fails with io.EOF once closed, and closes it when
-	// Do returns, which can be before net/http's write loop makes its last
-	// read: the connection would be torn down mid-answer. Without WriteTo,
-	// v4.ComputePayloadSHA256 would copy through a 32 KiB buffer: the hash
-	// is set here, and that middleware keeps it.
+	// No WriteTo: smithy-go's wrapper of such a body fails with io.EOF once
+	// closed, which it does when Do returns, maybe before net/http's last read
+	// of it: that tears the connection down mid-answer. The hash is set here,
+	// as v4.ComputePayloadSHA256 would copy the body through a 32 KiB buffer.
 	if req, err = req.SetStream(struct{ io.ReadSeeker }{bytes.NewReader(body)}); err != nil {
 		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: err}
 	}
