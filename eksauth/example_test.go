@@ -71,8 +71,8 @@ func ExampleClient_AssumeRoleForPodIdentity_errors() {
 		switch apiErr.(type) {
 		case *types.ExpiredTokenException:
 			fmt.Println("re-read the token file:", apiErr.ErrorMessage())
-		case *types.AccessDeniedException:
-			fmt.Println("check the association")
+		case *types.ResourceNotFoundException:
+			fmt.Println("no association for the service account")
 		}
 	}
 	fmt.Println(err)
