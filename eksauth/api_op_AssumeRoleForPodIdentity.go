@@ -53,10 +53,9 @@ type AssumeRoleForPodIdentityOutput struct {
 	// Subject is the token's service account.
 	Subject *types.Subject
 
-	// ResultMetadata carries what the SDK's middleware records, as in the
-	// official client: the request ID (awsmiddleware.GetRequestIDMetadata),
-	// the response time and the server's (awsmiddleware.GetResponseAt,
-	// GetServerTime), the raw response and the attempts (retry.GetAttemptResults).
+	// ResultMetadata is what the SDK's middleware records: the request ID
+	// (awsmiddleware.GetRequestIDMetadata), GetResponseAt, GetServerTime,
+	// GetRawResponse, retry.GetAttemptResults.
 	ResultMetadata middleware.Metadata
 }
 

@@ -43,15 +43,11 @@ type Client struct {
 	// last call measured it: the next call signs at that offset from its
 	// first attempt on, as the SDK's clients do.
 	timeOffset *atomic.Int64
-
-	signer *v4.Signer
+	signer     *v4.Signer // keeps the signing keys it derives
 }
 
-// New returns a client for options, after applying optFns. Defaults are
-// filled after optFns run: a nil Logger means logging.Nop, a nil HTTPClient
-// an awshttp.NewBuildableClient, a nil Retryer retry.NewStandard (or
-// retry.NewAdaptiveMode with aws.RetryModeAdaptive), wrapped to make
-// RetryMaxAttempts attempts when that is positive.
+// New returns a client for options, after applying optFns; the defaults of
+// the fields left zero (see [Options]) are filled after optFns run.
 //
 // Configuration errors (no region, FIPS with a base endpoint, an invalid
 // region) are returned by each call, before anything is sent, as the
@@ -157,7 +153,7 @@ func (c *Client) invokeOperation(ctx context.Context, params any, optFns []func(
 }
 
 // recordCallDuration starts the SDK's client.call.duration timer; the
-// function it returns records it. Without a meter it costs nothing.
+// function it returns records it.
 func recordCallDuration(ctx context.Context, mp metrics.MeterProvider, meter metrics.Meter) func() {
 	if _, ok := mp.(metrics.NopMeterProvider); ok {
 		return func() {}

@@ -53,7 +53,10 @@ func (deserialize) HandleDeserialize(ctx context.Context, in middleware.Deserial
 		awsmiddleware.SetRequestIDMetadata(&metadata, redact.Scrub(id, secrets...))
 	}
 
-	body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBodySize+1))
+	var buf bytes.Buffer // room for an announced length, so that one allocation reads it
+	buf.Grow(int(min(max(resp.ContentLength, 0), MaxResponseBodySize)) + bytes.MinRead)
+	_, readErr := buf.ReadFrom(io.LimitReader(resp.Body, MaxResponseBodySize+1))
+	body := buf.Bytes()
 	if readErr == nil && len(body) > MaxResponseBodySize {
 		readErr = fmt.Errorf("response body exceeds %d bytes", MaxResponseBodySize)
 	}
@@ -82,11 +85,16 @@ func (deserialize) HandleDeserialize(ctx context.Context, in middleware.Deserial
 // value. Unlike the official client, an answer without complete
 // credentials is an error too.
 func decodeSuccess(body []byte) (*AssumeRoleForPodIdentityOutput, error) {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	dec.UseNumber()
 	var doc any
-	if err := dec.Decode(&doc); err != nil && err != io.EOF {
-		return nil, &smithy.DeserializationError{Err: fmt.Errorf("failed to decode response body, %w", err)}
+	if json.Unmarshal(body, &doc) != nil {
+		// Data after the value, or a number beyond float64 (an error only
+		// where a number is expected): read the first value as the
+		// official client does.
+		dec := json.NewDecoder(bytes.NewReader(body))
+		dec.UseNumber()
+		if err := dec.Decode(&doc); err != nil && err != io.EOF {
+			return nil, &smithy.DeserializationError{Err: fmt.Errorf("failed to decode response body, %w", err)}
+		}
 	}
 	out := &AssumeRoleForPodIdentityOutput{}
 	var d decoder
@@ -132,7 +140,7 @@ type decoder struct{ err error }
 func (d *decoder) object(v any) map[string]any {
 	m, ok := v.(map[string]any)
 	if !ok && v != nil && d.err == nil {
-		d.err = fmt.Errorf("unexpected JSON type %T", v)
+		d.err = fmt.Errorf("unexpected JSON type %s", typeOf(v))
 	}
 	return m
 }
@@ -141,27 +149,34 @@ func (d *decoder) string(v any, dst **string) {
 	if s, ok := v.(string); ok {
 		*dst = &s
 	} else if v != nil && d.err == nil {
-		d.err = fmt.Errorf("expected String to be of type string, got %T instead", v)
+		d.err = fmt.Errorf("expected String to be of type string, got %s instead", typeOf(v))
 	}
 }
 
 // epochSeconds reads a JSON number of epoch seconds with smithy-go's
 // conversion, as the official client does.
 func (d *decoder) epochSeconds(v any, dst **time.Time) {
-	n, ok := v.(json.Number)
-	if !ok {
-		if v != nil && d.err == nil {
-			d.err = fmt.Errorf("expected Timestamp to be a JSON Number, got %T instead", v)
-		}
-		return
+	f, ok := v.(float64)
+	if n, isNumber := v.(json.Number); isNumber {
+		var err error
+		f, err = n.Float64()
+		ok, d.err = err == nil, cmp.Or(d.err, err)
+	} else if !ok && v != nil && d.err == nil {
+		d.err = fmt.Errorf("expected Timestamp to be a JSON Number, got %s instead", typeOf(v))
 	}
-	f, err := n.Float64()
-	if err != nil {
-		d.err = cmp.Or(d.err, err)
-		return
+	if ok {
+		t := smithytime.ParseEpochSeconds(f)
+		*dst = &t
 	}
-	t := smithytime.ParseEpochSeconds(f)
-	*dst = &t
+}
+
+// typeOf is the Go type of v in the official client's decoding, which
+// reads numbers as json.Number.
+func typeOf(v any) string {
+	if _, ok := v.(float64); ok {
+		return "json.Number"
+	}
+	return fmt.Sprintf("%T", v)
 }
 
 // missingCredentials names the credential members that are absent or empty.
@@ -190,7 +205,7 @@ func missingCredentials(c *types.Credentials) string {
 func decodeError(h http.Header, body []byte, secrets ...string) error {
 	a, err := protocol.ReadError(h, body)
 	if err != nil {
-		return &smithy.DeserializationError{Err: fmt.Errorf("failed to decode response body, %w", err), Snapshot: snapshot(body, secrets)}
+		return &smithy.DeserializationError{Err: fmt.Errorf("failed to decode response body, %w", err), Snapshot: redact.Tail(body, 1024, secrets...)}
 	}
 	for _, e := range apiErrors {
 		if strings.EqualFold(e.code, a.Code) {
@@ -218,16 +233,4 @@ var apiErrors = [...]struct {
 	{protocol.CodeResourceNotFound, func(m *string) error { return &types.ResourceNotFoundException{Message: m} }},
 	{protocol.CodeServiceUnavailable, func(m *string) error { return &types.ServiceUnavailableException{Message: m} }},
 	{protocol.CodeThrottling, func(m *string) error { return &types.ThrottlingException{Message: m} }},
-}
-
-// snapshot keeps the end of an unreadable error body for debugging, as the
-// official client does, without the request's secrets: scrubbed before it
-// is cut, so that no part of a secret survives at the cut.
-func snapshot(body []byte, secrets []string) []byte {
-	const max = 1024
-	s := redact.Scrub(string(body), secrets...)
-	if len(s) > max {
-		s = s[len(s)-max:]
-	}
-	return []byte(s)
 }

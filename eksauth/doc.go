@@ -29,12 +29,10 @@
 //
 // # Retries and clock skew
 //
-// Retries are the SDK's retry middleware with Options.Retryer
-// (retry.NewStandard by default: three attempts, retry quota, jittered
-// backoff). Each attempt retrieves credentials and is signed anew, at the
-// service's clock as the last answer's Date header showed it; errors that a
-// skewed clock causes are retried once the skew is known
-// (Options.DisableClockSkewCorrection turns this off).
+// Retries are the SDK's retry middleware with Options.Retryer (by default
+// retry.NewStandard). Each attempt gets credentials and is signed anew, at
+// the service's clock as the last answer's Date header showed it, and
+// errors of a skewed clock are retried once the skew is known.
 //
 // # Secrets
 //

@@ -101,7 +101,7 @@ type sign struct {
 	skew        int64 // nanoseconds; per call, updated after each attempt
 	disableSkew bool
 	logSigning  bool
-	signer      *v4.Signer // the client's: it caches signing keys
+	signer      *v4.Signer
 }
 
 func (*sign) ID() string { return "Signing" }
