@@ -2,6 +2,7 @@ package eksauth_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"strings"
 	"sync"
@@ -359,5 +360,43 @@ func TestTracingAndMetrics(t *testing.T) {
 	}
 	if got := meter.names["client.call.attempts"]; got != 3 {
 		t.Errorf("client.call.attempts counted %d, want 3", got)
+	}
+}
+
+// interceptor records the hooks smithy-go calls.
+type interceptor struct {
+	mu    sync.Mutex
+	calls []string
+}
+
+func (i *interceptor) record(s string) {
+	i.mu.Lock()
+	defer i.mu.Unlock()
+	i.calls = append(i.calls, s)
+}
+
+func (i *interceptor) BeforeTransmit(_ context.Context, in *smithyhttp.InterceptorContext) error {
+	i.record("BeforeTransmit " + in.Request.Header.Get("X-Custom"))
+	return nil
+}
+
+func (i *interceptor) AfterExecution(_ context.Context, in *smithyhttp.InterceptorContext) error {
+	_, isOutput := in.Output.(*eksauth.AssumeRoleForPodIdentityOutput)
+	i.record(fmt.Sprintf("AfterExecution %t", isOutput))
+	return nil
+}
+
+func TestInterceptorsFromConfig(t *testing.T) {
+	ts := newTestServer(t, answer{Body: successBody(t)})
+	rec := &interceptor{}
+	cfg := aws.Config{Region: "us-west-2", BaseEndpoint: aws.String(ts.URL), Credentials: credentials(testCreds), HTTPClient: ts.Client()}
+	cfg.Interceptors.AddBeforeTransmit(rec)
+	cfg.Interceptors.AddAfterExecution(rec)
+	c := eksauth.NewFromConfig(cfg, eksauth.WithAPIOptions(observe(&seen{})))
+	if _, err := c.AssumeRoleForPodIdentity(context.Background(), input()); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(rec.calls, ", "), "BeforeTransmit yes, AfterExecution true"; got != want {
+		t.Errorf("interceptors called: %s, want %s", got, want)
 	}
 }
