@@ -49,14 +49,13 @@ func (m *logRequestResponse) HandleDeserialize(ctx context.Context, in middlewar
 	fmt.Fprintf(&b, "HTTP/%d.%d %d %s\r\n", max(resp.ProtoMajor, 1), resp.ProtoMinor, resp.StatusCode, http.StatusText(resp.StatusCode))
 	redact.WriteHeaders(&b, resp.Header)
 	if m.mode.IsResponseWithBody() {
-		body, readErr := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBodySize))
-		if readErr == nil {
-			// What was read, then the rest: the deserializer applies the cap.
-			resp.Body = struct {
-				io.Reader
-				io.Closer
-			}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
-		}
+		body, _ := io.ReadAll(io.LimitReader(resp.Body, MaxResponseBodySize))
+		// What was read, then the rest (or the read error again): the
+		// deserializer applies the cap and reports the error.
+		resp.Body = struct {
+			io.Reader
+			io.Closer
+		}{io.MultiReader(bytes.NewReader(body), resp.Body), resp.Body}
 		b.WriteString("\r\n" + redact.JSON(body))
 	}
 	logger.Logf(logging.Debug, "Response\n%v", redact.Scrub(b.String(), secrets...))
