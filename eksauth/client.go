@@ -189,13 +189,10 @@ func resolveEndpoint(o Options) (endpoints.Endpoint, error) {
 }
 
 // NewFromConfig returns a client configured from cfg, after applying optFns.
-// It takes what the official client takes: Region, Credentials, HTTPClient,
-// APIOptions, Interceptors, Logger, ClientLogMode, AppID, Retryer,
-// RetryMaxAttempts, RetryMode, BaseEndpoint, ServiceOptions, and from
-// cfg.ConfigSources the FIPS setting and the service endpoint
-// (AWS_ENDPOINT_URL_EKS_AUTH, the shared config's services section), so
-// that a cfg loaded by the SDK's config package works without this package
-// importing it.
+// It takes what the official client takes (APIOptions, Interceptors and
+// ServiceOptions included), and from cfg.ConfigSources, as loaded by the
+// SDK's config package, the FIPS setting and AWS_ENDPOINT_URL_EKS_AUTH or
+// the shared config's services section.
 func NewFromConfig(cfg aws.Config, optFns ...func(*Options)) *Client {
 	o := Options{
 		Region:           cfg.Region,

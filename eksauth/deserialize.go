@@ -28,10 +28,8 @@ import (
 const MaxResponseBodySize = 1 << 20
 
 // deserialize is the Deserialize middleware that turns the answer into the
-// output, or into the error that ResponseErrorWrapper then wraps in an
-// *awshttp.ResponseError. On an error, the response it leaves for the
-// middleware around it is a copy without the signed request and without
-// echoed secrets, so that no error value holds one.
+// output or into the error that ResponseErrorWrapper wraps; then it leaves
+// a copy of the response without the signed request or echoed secrets.
 type deserialize struct{}
 
 func (deserialize) ID() string { return "OperationDeserializer" }
@@ -132,9 +130,8 @@ func decodeSuccess(body []byte) (*AssumeRoleForPodIdentityOutput, error) {
 	return out, nil
 }
 
-// decoder reads the members of a generically decoded JSON value, keeping
-// the first type error. Errors name the Go type of a value (as the
-// official client's do), never the value.
+// decoder reads a generically decoded JSON value, keeping the first type
+// error, which names a type (as the official client's do), never a value.
 type decoder struct{ err error }
 
 func (d *decoder) object(v any) map[string]any {
@@ -197,11 +194,9 @@ func missingCredentials(c *types.Credentials) string {
 	return strings.Join(missing, ", ")
 }
 
-// decodeError turns an error answer into the official client's API error:
-// one of the nine of package types, matched case-insensitively, else a
-// *smithy.GenericAPIError; a body that is not JSON is a
-// *smithy.DeserializationError. The request's secrets are scrubbed from
-// anything the service or a proxy echoes.
+// decodeError turns an error answer into the official client's API error
+// (a *smithy.DeserializationError for a body that is not JSON), scrubbed
+// of the request's secrets that the service or a proxy may echo.
 func decodeError(h http.Header, body []byte, secrets ...string) error {
 	a, err := protocol.ReadError(h, body)
 	if err != nil {

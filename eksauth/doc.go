@@ -11,9 +11,8 @@
 // The package is source-compatible with
 // github.com/aws/aws-sdk-go-v2/service/eksauth: a program written for the
 // official client builds and behaves the same after changing its import
-// paths. Each call runs through smithy-go's middleware stack with the
-// official steps, middleware IDs and context values, so Options.APIOptions,
-// aws.Config.APIOptions and WithAPIOptions (OpenTelemetry's otelaws, custom
+// paths. Calls run through smithy-go's middleware stack with the official
+// steps, middleware IDs and context values, so APIOptions (otelaws, custom
 // headers, User-Agent keys) work as with any SDK client; TracerProvider and
 // MeterProvider give the SDK's spans and client.call.* metrics. Errors have
 // the official chain and text: a *smithy.OperationError around an
@@ -37,7 +36,6 @@
 // # Secrets
 //
 // The token, the signature, the session token and the secret key never
-// appear in an error, in a span, or in what Options.Logger receives, in any
-// Options.ClientLogMode (the SDK signer's debug output and request and
-// response bodies included); an error holds no signed request.
+// appear in an error, a span or a log line, in any Options.ClientLogMode;
+// an error holds no signed request.
 package eksauth

@@ -24,8 +24,7 @@ type EndpointResolverOptions struct {
 	// A region named fips-X or X-fips turns it on as well.
 	UseFIPSEndpoint aws.FIPSEndpointState
 
-	// UseDualStackEndpoint is accepted for source compatibility; EKS Auth
-	// endpoints are always dual-stack.
+	// UseDualStackEndpoint is ignored: EKS Auth endpoints are dual-stack.
 	UseDualStackEndpoint aws.DualStackEndpointState
 }
 

@@ -5,12 +5,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"io"
 
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/smithy-go"
+	smithyjson "github.com/aws/smithy-go/encoding/json"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/podidentity/podidentity/internal/protocol"
@@ -49,10 +49,19 @@ func (serialize) HandleSerialize(ctx context.Context, in middleware.SerializeInp
 	if !ok {
 		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: fmt.Errorf("unknown input parameters type %T", in.Parameters)}
 	}
-	body, err := json.Marshal(protocol.Request{Token: *params.Token, EksNodeName: params.EksNodeName, InstanceId: params.InstanceId, Zone: params.Zone})
-	if err != nil {
-		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: err}
+	enc := smithyjson.NewEncoder()
+	obj := enc.Value.Object()
+	obj.Key("token").String(*params.Token)
+	for _, m := range [...]struct {
+		name  string
+		value *string
+	}{{"eksNodeName", params.EksNodeName}, {"instanceId", params.InstanceId}, {"zone", params.Zone}} {
+		if m.value != nil {
+			obj.Key(m.name).String(*m.value)
+		}
 	}
+	obj.Close()
+	body := enc.Bytes()
 	req.Method = "POST"
 	req.URL.Path = protocol.Path(*params.ClusterName) // validated: nothing to escape
 	req.Header.Set("Content-Type", protocol.ContentType)
@@ -60,7 +69,8 @@ func (serialize) HandleSerialize(ctx context.Context, in middleware.SerializeInp
 	// closed, which it does when Do returns, maybe before net/http's last read
 	// of it: that tears the connection down mid-answer. The hash is set here,
 	// as v4.ComputePayloadSHA256 would copy the body through a 32 KiB buffer.
-	if req, err = req.SetStream(struct{ io.ReadSeeker }{bytes.NewReader(body)}); err != nil {
+	req, err := req.SetStream(struct{ io.ReadSeeker }{bytes.NewReader(body)})
+	if err != nil {
 		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: err}
 	}
 	in.Request = req

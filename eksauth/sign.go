@@ -25,8 +25,7 @@ import (
 var ErrNoCredentials = errors.New("eksauth: no credentials to sign the request with")
 
 // getIdentity is the Finalize middleware that retrieves the credentials of
-// each attempt, with the official client's error text ("get identity: get
-// credentials: ...") around the provider's error. Unlike the official
+// each attempt, with the official client's error text. Unlike the official
 // client, it refuses to send an unsigned request.
 type getIdentity struct{ provider aws.CredentialsProvider }
 
@@ -93,10 +92,8 @@ func (m *resolveEndpointV2) HandleFinalize(ctx context.Context, in middleware.Fi
 }
 
 // sign is the Finalize middleware that signs each attempt with SigV4 at the
-// service's clock: the local clock plus the offset that the last answer's
-// Date header showed (the SDK's Clock Skew Correction). The SDK signer's
-// own debug log shows the canonical request, session token included: it
-// goes through a logger that redacts the call's secrets.
+// service's clock, as the last answer's Date header showed it. The signer's
+// debug log shows the session token: it goes through a redacting logger.
 type sign struct {
 	skew        int64 // nanoseconds; per call, updated after each attempt
 	disableSkew bool
