@@ -37,8 +37,14 @@
 //   - 503 ServiceUnavailableException: EKS Auth unreachable;
 //   - 504 UpstreamTimeout: no answer within -upstream-timeout.
 //
-// /healthz answers 200 while the process runs; /readyz answers 200 when the
-// node's credentials can be had, 503 otherwise and during shutdown.
+// A request whose Host is not the address it arrived on (a name, as a
+// DNS-rebinding page sends) gets 403 ForbiddenHost.
+//
+// /healthz and /readyz are served on a port of their own on 127.0.0.1
+// (-probe-port), never on the credentials port: /healthz answers 200 while
+// the process runs; /readyz answers 200 when every listener answers and
+// EKS Auth accepts the node's credentials, 503 with the reasons otherwise
+// and during shutdown (probes.go, nodeauth.go).
 //
 // # Caching
 //
@@ -68,16 +74,23 @@
 // # Running on a node
 //
 // The SDKs accept plain http only to loopback and the link-local addresses
-// of the EKS and ECS agents, so on a node the agent listens on
+// of the EKS and ECS agents, so the agent listens by default on
 //
-//	-listen 169.254.170.23:80,[fd00:ec2::23]:80
+//	169.254.170.23:80 and [fd00:ec2::23]:80
 //
-// (as a host-network DaemonSet with those addresses on a link), and pods get
+// which "pod-identity-agent init" puts on the node (the dummy link
+// pod-id-link0, both addresses and their routes, with netlink), as the
+// chart's init container does (deploy/). Any other address, a wildcard
+// above all, is refused unless -allow-any-listen-address: the listener is
+// the only thing that keeps credentials to the node. Pods get
 // AWS_CONTAINER_CREDENTIALS_FULL_URI=http://169.254.170.23/v1/credentials and
 // AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE pointing at the projected token
 // (/var/run/secrets/pods.eks.amazonaws.com/serviceaccount/eks-pod-identity-token).
 // The node's own credentials, which sign the calls to EKS Auth, come from
-// the SDK's default chain (instance profile on EC2).
+// the SDK's default chain (instance profile on EC2), or, with
+// -rotate-credentials on hybrid nodes, from the shared credentials file,
+// re-read as nodeadm rewrites it. The node's instance ID and
+// availability-zone ID come from IMDS at start, unless flags give them.
 //
 // # Running on a laptop
 //
