@@ -28,8 +28,7 @@ import (
 const MaxResponseBodySize = 1 << 20
 
 // deserialize is the Deserialize middleware that turns the answer into the
-// output or into the error that ResponseErrorWrapper wraps; then it leaves
-// a copy of the response without the signed request or echoed secrets.
+// output or into the error that ResponseErrorWrapper wraps.
 type deserialize struct{}
 
 func (deserialize) ID() string { return "OperationDeserializer" }
@@ -69,9 +68,15 @@ func (deserialize) HandleDeserialize(ctx context.Context, in middleware.Deserial
 	default:
 		err = decodeError(resp.Header, body, secrets...)
 	}
+	// What the middleware around keeps (in the result metadata, in an
+	// error) holds no signed request, and no connection that still buffers it.
+	resp.Body.Close()
 	if err != nil {
-		resp.Body.Close()
 		out.RawResponse = &smithyhttp.Response{Response: redact.Response(resp.Response, secrets...)}
+	} else {
+		kept := *resp.Response
+		kept.Body, kept.Request = http.NoBody, nil
+		out.RawResponse = &smithyhttp.Response{Response: &kept}
 	}
 	return out, metadata, err
 }
