@@ -60,7 +60,7 @@ func TestFlags(t *testing.T) {
 				t.Errorf("stderr = %q, want it to mention %q", stderr.String(), tc.stderr)
 			}
 			if err == nil && name == "defaults are fine" && (f.listen != "169.254.170.23:80,[fd00:ec2::23]:80" || !f.listenIsDefault || f.probePort != 2703 ||
-				f.cacheSize != 1024 || f.idleTTL != time.Hour || f.shutdownTimeout != 10*time.Second) {
+				f.cacheSize != 4096 || f.idleTTL != time.Hour || f.shutdownTimeout != 10*time.Second) {
 				t.Errorf("defaults = %+v", f)
 			}
 		})
@@ -140,7 +140,7 @@ func TestRun(t *testing.T) {
 		t.Error("the two addresses answered different credentials, want one cache")
 	}
 	// The probes are on their own port, not on the credentials one.
-	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200} {
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, metricsPath: 200} {
 		if got := getStatus(t, probeURL+path); got != want {
 			t.Errorf("%s = %d, want %d", path, got, want)
 		}
