@@ -108,16 +108,19 @@ func TestYAMLShapes(t *testing.T) {
 		in   any
 		want string
 	}{
-		"scalar document":   {"abc", "abc\n...\n"},
-		"quoted document":   {"", "''\n"},
-		"number document":   {float64(3), "3\n...\n"},
-		"empty object":      {newObject(), "{}\n"},
-		"empty list":        {list(), "[]\n"},
-		"nested":            {obj("a", obj("b", "c"), "l", list("x", "y"), "e", list(), "o", newObject(), "n", nil), "a:\n  b: c\nl:\n- x\n- y\ne: []\no: {}\nn: null\n"},
-		"list of objects":   {list(obj("a", float64(1), "b", float64(2))), "- a: 1\n  b: 2\n"},
-		"list of lists":     {list(list(float64(1), float64(2)), list(float64(3))), "- - 1\n  - 2\n- - 3\n"},
-		"object in object":  {obj("x", obj("y", obj("z", true))), "x:\n  y:\n    z: true\n"},
-		"list under nested": {obj("x", obj("l", list("a"))), "x:\n  l:\n  - a\n"},
+		// A scalar alone is JSON (the AWS CLI v2 avoids YAML's "...").
+		"scalar document":      {"abc", "\"abc\"\n"},
+		"quoted document":      {"", "\"\"\n"},
+		"number document":      {float64(3), "3\n"},
+		"null document":        {nil, "null\n"},
+		"empty object":         {newObject(), "{}\n"},
+		"empty list":           {list(), "[]\n"},
+		"nested":               {obj("a", obj("b", "c"), "l", list("x", "y"), "e", list(), "o", newObject(), "n", nil), "a:\n  b: c\ne: []\nl:\n- x\n- y\nn: null\no: {}\n"}, // keys sorted
+		"sorted by code point": {obj("b", float64(1), "B", float64(2), "é", float64(3), "a", float64(4)), "B: 2\na: 4\nb: 1\né: 3\n"},
+		"list of objects":      {list(obj("a", float64(1), "b", float64(2))), "- a: 1\n  b: 2\n"},
+		"list of lists":        {list(list(float64(1), float64(2)), list(float64(3))), "- - 1\n  - 2\n- - 3\n"},
+		"object in object":     {obj("x", obj("y", obj("z", true))), "x:\n  y:\n    z: true\n"},
+		"list under nested":    {obj("x", obj("l", list("a"))), "x:\n  l:\n  - a\n"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
