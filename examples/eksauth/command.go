@@ -98,6 +98,9 @@ func (c *command) main(args []string) error {
 	if c.s.region == "" {
 		return errNoRegion
 	}
+	if err := checkEndpoint(c.s.endpoint); err != nil {
+		return err
+	}
 	if err := ps.validate(); err != nil {
 		return err
 	}

@@ -465,7 +465,7 @@ func TestValueStartingWithADash(t *testing.T) {
 		code               int
 	}{
 		"document marker": {in: "---\nclusterName: demo\ntoken: " + em.token + "\n", stdout: "pods.eks.amazonaws.com\n"},
-		"list":            {in: "- clusterName: demo\n", code: exitUsage, stderr: "\nError parsing parameter 'cli-input-yaml': Invalid type: expecting map, received list\n"},
+		"list":            {in: "- clusterName: demo\n", code: exitUsage, stderr: "\nError parsing parameter '--cli-input-yaml': Invalid type: expecting map, received <class 'list'>\n"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := sb.run("", "assume-role-for-pod-identity", "--endpoint-url", em.URL, "--cli-input-yaml", tc.in, "--query", "audience", "--output", "text")

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -95,6 +96,11 @@ func loadInput(p *parsed) (params, error) {
 	in := params{}
 	var option, raw string
 	var isYAML bool
+	if p.has("cli-input-json") && p.has("cli-input-yaml") {
+		// Checked when the input is read, not by the parser, as in the
+		// AWS CLI v2.
+		return nil, &cliError{code: exitUsage, msg: "Only one --cli-input- parameter may be specified."}
+	}
 	if v, ok := p.get("cli-input-json"); ok {
 		option, raw = "cli-input-json", v
 	} else if v, ok := p.get("cli-input-yaml"); ok {
@@ -116,21 +122,18 @@ func loadInput(p *parsed) (params, error) {
 	} else {
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.UseNumber()
-		// The AWS CLI echoes the input after the error; it usually holds
-		// a token, so it is left out here.
 		if err := dec.Decode(&data); err != nil {
-			return nil, paramErr(option, fmt.Sprintf("Invalid JSON: %v", err))
+			return nil, paramErr(option, "Invalid JSON received.")
 		}
-		if dec.More() {
-			return nil, paramErr(option, "Invalid JSON: extra data after the JSON value")
+		if _, err := dec.Token(); err != io.EOF {
+			return nil, paramErr(option, "Invalid JSON received.")
 		}
-	}
-	if data == nil {
-		return in, nil
 	}
 	m, ok := data.(map[string]any)
 	if !ok {
-		return nil, paramErr(option, fmt.Sprintf("Invalid type: expecting map, received %s", pyTypeName(data)))
+		// This one error names the option with its dashes and the type as
+		// Python's type() prints it.
+		return nil, paramErr("--"+option, fmt.Sprintf("Invalid type: expecting map, received <class '%s'>", pyTypeName(data)))
 	}
 	for k, v := range m {
 		in[k] = v
