@@ -163,7 +163,7 @@ func (c *command) print(v any) error {
 	if c.s.query != nil {
 		q, err := c.s.query.search(v)
 		if err != nil {
-			return &cliError{code: exitGeneral, msg: queryErrorText(err, v)}
+			return &cliError{code: exitGeneral, msg: c.s.query.queryErrorText(err, v)}
 		}
 		v = q
 	}

@@ -433,9 +433,9 @@ func TestQueryErrorHidesTheAnswer(t *testing.T) {
 	answer := `{"subject":{"namespace":"default","serviceAccount":"app"},"audience":"pods.eks.amazonaws.com",` +
 		`"credentials":{"sessionToken":"` + session + `","secretAccessKey":"` + secret + `","accessKeyId":"ASIAQUERYEXAMPLE0001","expiration":1795928297}}`
 	for name, tc := range map[string]struct{ query, want string }{
-		"whole answer":   {"sort_by(@, &x)", "\ninvalid type for value: <not shown>, expected one of: ['array']\n"},
-		"one secret":     {"abs(credentials.secretAccessKey)", "\ninvalid type for value: <not shown>, expected one of: ['number']\n"},
-		"list of values": {"join(',', [credentials.sessionToken, `1`])", "\ninvalid type for value: <not shown>, expected one of: ['array[string]']\n"},
+		"whole answer":   {"sort_by(@, &x)", "\nIn function sort_by(), invalid type for value: <not shown>, expected one of: ['array']\n"},
+		"one secret":     {"abs(credentials.secretAccessKey)", "\nIn function abs(), invalid type for value: <not shown>, expected one of: ['number']\n"},
+		"list of values": {"join(',', [credentials.sessionToken, `1`])", "\nIn function join(), invalid type for value: <not shown>, expected one of: ['array-string']\n"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			sb := newSandbox(t)

@@ -1,9 +1,11 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
 
 	jmespath "github.com/jmespath-community/go-jmespath"
@@ -17,13 +19,17 @@ type query struct {
 	// the library returns Go maps, which have no order, while the AWS CLI
 	// prints them in the order the expression names them.
 	keyRank map[string]int
+	// funcs lists the functions the expression calls, to name the one an
+	// evaluation error comes from (the library's messages do not).
+	funcs []string
 }
 
 // compileQuery parses expr, reporting errors the way the AWS CLI does.
 func compileQuery(expr string) (*query, error) {
 	jp, err := jmespath.Compile(expr)
 	if err != nil {
-		return nil, &cliError{code: exitGeneral, msg: fmt.Sprintf("Bad value for --query %s: %v", expr, err)}
+		// A ParamValidationError in the AWS CLI v2: exit status 252.
+		return nil, &cliError{code: exitUsage, msg: fmt.Sprintf("Bad value for --query %s: %s", expr, syntaxErrorText(expr, err))}
 	}
 	q := &query{expr: jp, keyRank: map[string]int{}}
 	if ast, err := parsing.NewParser().Parse(expr); err == nil {
@@ -33,6 +39,11 @@ func compileQuery(expr string) (*query, error) {
 }
 
 func (q *query) collectKeys(n parsing.ASTNode) {
+	if n.NodeType == parsing.ASTFunctionExpression {
+		if f, ok := n.Value.(string); ok && !contains(q.funcs, f) {
+			q.funcs = append(q.funcs, f)
+		}
+	}
 	if n.NodeType == parsing.ASTKeyValPair {
 		if k, ok := n.Value.(string); ok {
 			if _, seen := q.keyRank[k]; !seen {
@@ -120,26 +131,126 @@ func (q *query) less(a, b string) bool {
 	return a < b
 }
 
-// typeError is the library's message for an argument of the wrong type,
-// which quotes the argument whole, in Go syntax.
-var typeError = regexp.MustCompile(`(?s)invalid type for: .*, expected: \[\]functions\.JpType\{(.*)\}$`)
+// syntaxErrorText words a compile error of expr as Python's jmespath
+// does (the AWS CLI's library): the message, the expression and a caret
+// under the position. Parse errors other than an unexpected token keep
+// the frame but not Python's list of the tokens it expected.
+func syntaxErrorText(expr string, err error) string {
+	var se parsing.SyntaxError
+	if !errors.As(err, &se) {
+		return err.Error()
+	}
+	msg := strings.TrimPrefix(se.Error(), "SyntaxError: ")
+	at := min(max(se.Offset, 0), len(expr))
+	switch {
+	case expr == "":
+		return "Invalid JMESPath expression: cannot be empty."
+	case strings.HasPrefix(msg, "Unclosed delimiter: "):
+		d := strings.TrimPrefix(msg, "Unclosed delimiter: ")
+		pos := max(strings.LastIndex(expr[:at], d), 0)
+		return fmt.Sprintf("Bad jmespath expression: Unclosed %s delimiter:\n%s\n%s^", d, expr, strings.Repeat(" ", pos))
+	case strings.HasPrefix(msg, "Unknown char: "):
+		c := strings.Trim(strings.TrimPrefix(msg, "Unknown char: "), "'")
+		return fmt.Sprintf("Bad jmespath expression: Unknown token %s:\n%s\n%s^", c, expr, strings.Repeat(" ", at))
+	case msg == "Incomplete expression" || at >= len(expr):
+		return fmt.Sprintf("Invalid jmespath expression: Incomplete expression:\n\"%s\"\n%s^", expr, strings.Repeat(" ", len(expr)+1))
+	}
+	tok := tokenAt(expr, at)
+	typ := "UNKNOWN"
+	if _, t, ok := strings.Cut(msg, ": TOK"); ok {
+		typ = strings.ToUpper(snakeCase(t))
+	}
+	return fmt.Sprintf("Unexpected token: %s: Parse error at column %d, token \"%s\" (%s), for expression:\n\"%s\"\n%s^",
+		tok, at, tok, typ, expr, strings.Repeat(" ", at+1))
+}
 
-// queryErrorText words an error of evaluating --query on v without the
-// value it failed on: that value can be the whole answer, secret key and
-// session token included, and stderr often ends up in a CI log. The
-// answer's secrets are also removed from whatever else the message holds.
-func queryErrorText(err error, v any) string {
+// tokenAt is the text of the JMESPath token that starts at i.
+func tokenAt(expr string, i int) string {
+	rest := expr[i:]
+	isIdent := func(c byte) bool { return c == '_' || isASCIILetter(c) || ('0' <= c && c <= '9') }
+	n := 0
+	switch c := rest[0]; {
+	case c == '_' || isASCIILetter(c):
+		for n < len(rest) && isIdent(rest[n]) {
+			n++
+		}
+	case c == '-' || ('0' <= c && c <= '9'):
+		n = 1
+		for n < len(rest) && '0' <= rest[n] && rest[n] <= '9' {
+			n++
+		}
+	default:
+		n = 1
+		for _, op := range []string{"||", "&&", "==", "!=", "<=", ">=", "[]", "[?"} {
+			if strings.HasPrefix(rest, op) {
+				n = 2
+			}
+		}
+	}
+	return rest[:n]
+}
+
+// snakeCase turns a Go token type name (UnquotedIdentifier) into Python's
+// (unquoted_identifier).
+func snakeCase(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if 'A' <= r && r <= 'Z' && i > 0 {
+			b.WriteByte('_')
+		}
+		b.WriteRune(r)
+	}
+	return strings.ToLower(b.String())
+}
+
+var (
+	// typeError is the library's message for an argument of the wrong
+	// type, which quotes the argument whole, in Go syntax.
+	typeError = regexp.MustCompile(`(?s)invalid type for: .*, expected: \[\]functions\.JpType\{(.*)\}$`)
+	// arityError is the library's message for a wrong number of arguments.
+	arityError = regexp.MustCompile(`^invalid arity, the function '([^']*)' expects (at most )?(\d+) arguments?( or more)? but (none|\d+) were supplied$`)
+)
+
+// queryErrorText words an error of evaluating --query on v as Python's
+// jmespath does, but without the value it failed on: that value can be
+// the whole answer, secret key and session token included, and stderr
+// often ends up in a CI log. The answer's secrets are also removed from
+// whatever else the message holds.
+func (q *query) queryErrorText(err error, v any) string {
 	msg := err.Error()
-	if i := strings.Index(msg, "invalid type for: "); i >= 0 {
+	if name, ok := strings.CutPrefix(msg, "unknown function: "); ok {
+		msg = "Unknown function: " + name + "()"
+	} else if m := arityError.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[3])
+		got := m[5]
+		if got == "none" {
+			got = "0"
+		}
+		least := ""
+		if m[4] != "" {
+			least = "at least "
+		}
+		word := "arguments"
+		if n == 1 {
+			word = "argument"
+		}
+		msg = fmt.Sprintf("Expected %s%d %s for function %s(), received %s", least, n, word, m[1], got)
+	} else if i := strings.Index(msg, "invalid type for: "); i >= 0 {
 		want := ""
 		if m := typeError.FindStringSubmatch(msg[i:]); m != nil {
 			var types []string
 			for _, t := range strings.Split(m[1], ", ") {
-				types = append(types, "'"+strings.Trim(t, `"`)+"'")
+				// Python names typed arrays array-string, not array[string].
+				t = strings.NewReplacer("[", "-", "]", "").Replace(strings.Trim(t, `"`))
+				types = append(types, "'"+t+"'")
 			}
 			want = ", expected one of: [" + strings.Join(types, ", ") + "]"
 		}
-		msg = msg[:i] + "invalid type for value: <not shown>" + want
+		in := ""
+		if len(q.funcs) == 1 {
+			in = "In function " + q.funcs[0] + "(), "
+		}
+		msg = msg[:i] + in + "invalid type for value: <not shown>" + want
 	}
 	if o, ok := v.(*object); ok {
 		if c, ok := o.get("credentials"); ok {

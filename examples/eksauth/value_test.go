@@ -160,3 +160,51 @@ func TestQueryKeyOrder(t *testing.T) {
 		t.Errorf("credentials keys %v, want the API's order", inner.keys)
 	}
 }
+
+// TestQueryErrorText: compile and evaluation errors of --query read as
+// Python's jmespath 1.0.1 words them (the messages below are what it
+// printed), except that a value is never shown.
+func TestQueryErrorText(t *testing.T) {
+	compile := map[string]string{
+		"subject.[": "Invalid jmespath expression: Incomplete expression:\n\"subject.[\"\n          ^",
+		"a ==":      "Invalid jmespath expression: Incomplete expression:\n\"a ==\"\n     ^",
+		"{a: b":     "Invalid jmespath expression: Incomplete expression:\n\"{a: b\"\n      ^",
+		"subject]":  "Unexpected token: ]: Parse error at column 7, token \"]\" (RBRACKET), for expression:\n\"subject]\"\n        ^",
+		"foo bar":   "Unexpected token: bar: Parse error at column 4, token \"bar\" (UNQUOTED_IDENTIFIER), for expression:\n\"foo bar\"\n     ^",
+		"`bad":      "Bad jmespath expression: Unclosed ` delimiter:\n`bad\n^",
+		"'abc":      "Bad jmespath expression: Unclosed ' delimiter:\n'abc\n^",
+		"a.~":       "Bad jmespath expression: Unknown token ~:\na.~\n  ^",
+		"":          "Invalid JMESPath expression: cannot be empty.",
+	}
+	for expr, want := range compile {
+		_, err := compileQuery(expr)
+		if err == nil || err.Error() != "Bad value for --query "+expr+": "+want {
+			t.Errorf("compile %q:\n%v\nwant:\n%s", expr, err, want)
+		}
+	}
+	data := newObject()
+	data.set("a", "str")
+	data.set("n", float64(1))
+	search := map[string]string{
+		"nope(a)":      "Unknown function: nope()",
+		"length(a, n)": "Expected 1 argument for function length(), received 2",
+		"length()":     "Expected 1 argument for function length(), received 0",
+		"not_null()":   "Expected at least 1 argument for function not_null(), received 0",
+		// Python: ... invalid type for value: 1, ..., received: "number"
+		"length(n)": "In function length(), invalid type for value: <not shown>, expected one of: ['string', 'array', 'object']",
+		"abs(a)":    "In function abs(), invalid type for value: <not shown>, expected one of: ['number']",
+	}
+	for expr, want := range search {
+		q, err := compileQuery(expr)
+		if err != nil {
+			t.Fatalf("compile %q: %v", expr, err)
+		}
+		_, err = q.search(data)
+		if err == nil {
+			t.Fatalf("search %q: no error", expr)
+		}
+		if got := q.queryErrorText(err, data); got != want {
+			t.Errorf("search %q:\n%s\nwant:\n%s", expr, got, want)
+		}
+	}
+}
