@@ -155,52 +155,42 @@ func syntaxErrorText(expr string, err error) string {
 	case msg == "Incomplete expression" || at >= len(expr):
 		return fmt.Sprintf("Invalid jmespath expression: Incomplete expression:\n\"%s\"\n%s^", expr, strings.Repeat(" ", len(expr)+1))
 	}
-	tok := tokenAt(expr, at)
-	typ := "UNKNOWN"
-	if _, t, ok := strings.Cut(msg, ": TOK"); ok {
-		typ = strings.ToUpper(snakeCase(t))
-	}
+	tok, typ := tokenAt(expr, at)
 	return fmt.Sprintf("Unexpected token: %s: Parse error at column %d, token \"%s\" (%s), for expression:\n\"%s\"\n%s^",
 		tok, at, tok, typ, expr, strings.Repeat(" ", at+1))
 }
 
-// tokenAt is the text of the JMESPath token that starts at i.
-func tokenAt(expr string, i int) string {
+// tokenAt is the text of the JMESPath token that starts at i, and its type
+// as Python's lexer names it.
+func tokenAt(expr string, i int) (string, string) {
 	rest := expr[i:]
-	isIdent := func(c byte) bool { return c == '_' || isASCIILetter(c) || ('0' <= c && c <= '9') }
+	isDigit := func(c byte) bool { return '0' <= c && c <= '9' }
 	n := 0
 	switch c := rest[0]; {
 	case c == '_' || isASCIILetter(c):
-		for n < len(rest) && isIdent(rest[n]) {
+		for n < len(rest) && (rest[n] == '_' || isASCIILetter(rest[n]) || isDigit(rest[n])) {
 			n++
 		}
-	case c == '-' || ('0' <= c && c <= '9'):
+		return rest[:n], "UNQUOTED_IDENTIFIER"
+	case isDigit(c) || (c == '-' && len(rest) > 1 && isDigit(rest[1])):
 		n = 1
-		for n < len(rest) && '0' <= rest[n] && rest[n] <= '9' {
+		for n < len(rest) && isDigit(rest[n]) {
 			n++
 		}
-	default:
-		n = 1
-		for _, op := range []string{"||", "&&", "==", "!=", "<=", ">=", "[]", "[?"} {
-			if strings.HasPrefix(rest, op) {
-				n = 2
-			}
+		return rest[:n], "NUMBER"
+	}
+	for _, op := range []struct{ text, typ string }{
+		{"||", "OR"}, {"&&", "AND"}, {"==", "EQ"}, {"!=", "NE"}, {"<=", "LTE"}, {">=", "GTE"},
+		{"[]", "FLATTEN"}, {"[?", "FILTER"}, {"[", "LBRACKET"}, {"]", "RBRACKET"},
+		{"{", "LBRACE"}, {"}", "RBRACE"}, {"(", "LPAREN"}, {")", "RPAREN"}, {".", "DOT"},
+		{",", "COMMA"}, {":", "COLON"}, {"*", "STAR"}, {"|", "PIPE"}, {"!", "NOT"},
+		{"<", "LT"}, {">", "GT"}, {"@", "CURRENT"}, {"&", "EXPREF"},
+	} {
+		if strings.HasPrefix(rest, op.text) {
+			return op.text, op.typ
 		}
 	}
-	return rest[:n]
-}
-
-// snakeCase turns a Go token type name (UnquotedIdentifier) into Python's
-// (unquoted_identifier).
-func snakeCase(s string) string {
-	var b strings.Builder
-	for i, r := range s {
-		if 'A' <= r && r <= 'Z' && i > 0 {
-			b.WriteByte('_')
-		}
-		b.WriteRune(r)
-	}
-	return strings.ToLower(b.String())
+	return rest[:1], "UNKNOWN"
 }
 
 var (

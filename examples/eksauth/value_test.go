@@ -174,7 +174,9 @@ func TestQueryErrorText(t *testing.T) {
 		"`bad":      "Bad jmespath expression: Unclosed ` delimiter:\n`bad\n^",
 		"'abc":      "Bad jmespath expression: Unclosed ' delimiter:\n'abc\n^",
 		"a.~":       "Bad jmespath expression: Unknown token ~:\na.~\n  ^",
-		"":          "Invalid JMESPath expression: cannot be empty.",
+		// Python: "Expecting: ['quoted_identifier', ...], got: number: Parse error ..."
+		"a.1": "Unexpected token: 1: Parse error at column 2, token \"1\" (NUMBER), for expression:\n\"a.1\"\n   ^",
+		"":    "Invalid JMESPath expression: cannot be empty.",
 	}
 	for expr, want := range compile {
 		_, err := compileQuery(expr)
