@@ -194,9 +194,11 @@ func plainOK(s string) bool {
 	return true
 }
 
+// printableOneLine reports whether s can be single-quoted: the emitter's
+// "special characters" (controls, tab included) need double quotes.
 func printableOneLine(s string) bool {
 	for _, r := range s {
-		if r == '\n' || r == '\r' || (!unicode.IsPrint(r) && r != '\t') {
+		if r < 0x20 || !unicode.IsPrint(r) {
 			return false
 		}
 	}

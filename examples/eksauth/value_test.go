@@ -85,6 +85,7 @@ func TestYAMLScalars(t *testing.T) {
 		"'q'":                       "'''q'''",
 		" lead":                     "' lead'",
 		"line\nbreak":               `"line\nbreak"`,
+		"tab\there":                 `"tab\there"`, // a tab is special: double quotes (AWS CLI v2)
 		"---":                       "'---'",
 		"*alias":                    "'*alias'",
 	}
