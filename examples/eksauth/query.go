@@ -3,18 +3,20 @@ package main
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
-	jmespath "github.com/jmespath-community/go-jmespath"
+	"github.com/jmespath-community/go-jmespath/pkg/functions"
+	"github.com/jmespath-community/go-jmespath/pkg/interpreter"
 	"github.com/jmespath-community/go-jmespath/pkg/parsing"
 )
 
 // query is a compiled --query expression.
 type query struct {
-	expr jmespath.JMESPath
+	ast parsing.ASTNode
 	// keyRank orders the keys of the objects a query builds ({a: x, b: y}):
 	// the library returns Go maps, which have no order, while the AWS CLI
 	// prints them in the order the expression names them.
@@ -26,16 +28,36 @@ type query struct {
 
 // compileQuery parses expr, reporting errors the way the AWS CLI does.
 func compileQuery(expr string) (*query, error) {
-	jp, err := jmespath.Compile(expr)
+	ast, err := parsing.NewParser().Parse(expr)
 	if err != nil {
 		// A ParamValidationError in the AWS CLI v2: exit status 252.
 		return nil, &cliError{code: exitUsage, msg: fmt.Sprintf("Bad value for --query %s: %s", expr, syntaxErrorText(expr, err))}
 	}
-	q := &query{expr: jp, keyRank: map[string]int{}}
-	if ast, err := parsing.NewParser().Parse(expr); err == nil {
-		q.collectKeys(ast)
-	}
+	q := &query{keyRank: map[string]int{}}
+	q.collectKeys(ast)
+	q.ast = orderedProjections(ast)
 	return q, nil
+}
+
+// orderedValues is the function that takes the place of value projections
+// (foo.*): its name cannot be written in an expression.
+const orderedValues = "eksauth ordered values"
+
+// orderedProjections rewrites each value projection into a projection of
+// the object's values in order: the library ranges over a Go map, so
+// `subject.*` would print namespace and service account in random order,
+// where Python's dicts keep the API's.
+func orderedProjections(n parsing.ASTNode) parsing.ASTNode {
+	children := make([]parsing.ASTNode, len(n.Children))
+	for i, c := range n.Children {
+		children[i] = orderedProjections(c)
+	}
+	n.Children = children
+	if n.NodeType == parsing.ASTValueProjection && len(children) == 2 {
+		values := parsing.ASTNode{NodeType: parsing.ASTFunctionExpression, Value: orderedValues, Children: children[:1]}
+		return parsing.ASTNode{NodeType: parsing.ASTProjection, Children: []parsing.ASTNode{values, children[1]}}
+	}
+	return n
 }
 
 func (q *query) collectKeys(n parsing.ASTNode) {
@@ -58,30 +80,81 @@ func (q *query) collectKeys(n parsing.ASTNode) {
 
 // search applies the query to v and returns the result in the value model.
 func (q *query) search(v any) (any, error) {
-	got, err := q.expr.Search(toPlain(v))
+	order := keyOrder{}
+	data := order.toPlain(v)
+	funcs := append(functions.GetDefaultFunctions(),
+		// keys() and values() in the order of the object's keys, as
+		// Python's; the library's range over the map.
+		functions.FunctionEntry{Name: "keys", Arguments: []functions.ArgSpec{{Types: []functions.JpType{functions.JpObject}}},
+			Handler: func(args []any) (any, error) {
+				m := args[0].(map[string]any)
+				out := []any{}
+				for _, k := range order.keys(q, m) {
+					out = append(out, k)
+				}
+				return out, nil
+			}},
+		functions.FunctionEntry{Name: "values", Arguments: []functions.ArgSpec{{Types: []functions.JpType{functions.JpObject}}},
+			Handler: func(args []any) (any, error) { return order.values(q, args[0].(map[string]any)), nil }},
+		// A value projection of anything but an object is null, never an
+		// error: no argument types.
+		functions.FunctionEntry{Name: orderedValues, Handler: func(args []any) (any, error) {
+			if m, ok := args[0].(map[string]any); ok {
+				return order.values(q, m), nil
+			}
+			return nil, nil
+		}},
+	)
+	got, err := interpreter.NewInterpreter(data, interpreter.NewFunctionCaller(funcs...), nil).Execute(q.ast, data)
 	if err != nil {
 		return nil, err
 	}
 	return q.fromPlain(got), nil
 }
 
+// keyOrder remembers the key order of the maps toPlain builds, by map.
+type keyOrder map[uintptr][]string
+
 // toPlain converts the value model to what the JMESPath library walks.
-func toPlain(v any) any {
+func (ko keyOrder) toPlain(v any) any {
 	switch x := v.(type) {
 	case *object:
 		m := make(map[string]any, x.len())
 		for _, k := range x.keys {
-			m[k] = toPlain(x.vals[k])
+			m[k] = ko.toPlain(x.vals[k])
 		}
+		ko[reflect.ValueOf(m).Pointer()] = x.keys
 		return m
 	case []any:
 		out := make([]any, len(x))
 		for i, e := range x {
-			out[i] = toPlain(e)
+			out[i] = ko.toPlain(e)
 		}
 		return out
 	}
 	return v
+}
+
+// keys returns the keys of m in order: the answer's order for a map of
+// the answer, else (a map the query built) as fromPlain orders them.
+func (ko keyOrder) keys(q *query, m map[string]any) []string {
+	if ks, ok := ko[reflect.ValueOf(m).Pointer()]; ok && len(ks) == len(m) {
+		return ks
+	}
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	sort.Slice(ks, func(i, j int) bool { return q.less(ks[i], ks[j]) })
+	return ks
+}
+
+func (ko keyOrder) values(q *query, m map[string]any) []any {
+	out := []any{}
+	for _, k := range ko.keys(q, m) {
+		out = append(out, m[k])
+	}
+	return out
 }
 
 // fromPlain converts a query result back, ordering object keys by where the

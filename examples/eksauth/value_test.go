@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -208,6 +209,49 @@ func TestQueryErrorText(t *testing.T) {
 		}
 		if got := q.queryErrorText(err, data); got != want {
 			t.Errorf("search %q:\n%s\nwant:\n%s", expr, got, want)
+		}
+	}
+}
+
+// TestQueryObjectOrder: value projections, keys() and values() follow the
+// order of the object's keys, as Python's dicts do, every time (the
+// JMESPath library ranges over Go maps).
+func TestQueryObjectOrder(t *testing.T) {
+	data := newObject()
+	sub := newObject()
+	for _, k := range []string{"z", "namespace", "a", "serviceAccount", "m"} {
+		sub.set(k, k+"-value")
+	}
+	data.set("subject", sub)
+	cases := map[string]string{
+		"subject.*":                      "z-value namespace-value a-value serviceAccount-value m-value",
+		"values(subject)":                "z-value namespace-value a-value serviceAccount-value m-value",
+		"keys(subject)":                  "z namespace a serviceAccount m",
+		"keys(`{}`)":                     "",
+		"{b: subject.a, a: subject.z}.*": "a-value z-value", // built by the query: the expression's order
+		"audience.*":                     "<nil>",
+	}
+	for expr, want := range cases {
+		q, err := compileQuery(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 20; i++ {
+			got, err := q.search(data)
+			if err != nil {
+				t.Fatalf("%s: %v", expr, err)
+			}
+			var parts []string
+			if l, ok := got.([]any); ok {
+				for _, e := range l {
+					parts = append(parts, pyStr(e))
+				}
+			} else {
+				parts = append(parts, fmt.Sprint(got))
+			}
+			if s := strings.Join(parts, " "); s != want {
+				t.Fatalf("%s (run %d) = %q, want %q", expr, i, s, want)
+			}
 		}
 	}
 }
