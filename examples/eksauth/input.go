@@ -31,9 +31,10 @@ var members = []struct {
 	{"zone", "The Availability Zone the pod runs in.", false},
 }
 
-// readParamFile resolves the AWS CLI's file:// and fileb:// value syntax:
-// the value is the content of the file, taken as is (a trailing newline
-// is kept, as the AWS CLI keeps it).
+// readParamFile resolves the AWS CLI's file:// and fileb:// value syntax
+// for text (--cli-input-json and --cli-input-yaml): the value is the
+// content of the file, taken as is (a trailing newline is kept, as the AWS
+// CLI keeps it).
 func readParamFile(option, value string) (string, error) {
 	var path string
 	binary := false
@@ -59,6 +60,21 @@ func readParamFile(option, value string) (string, error) {
 		return "", paramErr(option, fmt.Sprintf("Unable to load paramfile (%s), text contents could not be decoded.  If this is a binary file, please use the fileb:// prefix instead of the file:// prefix.", path))
 	}
 	return string(b), nil
+}
+
+// memberValue resolves the value of an operation parameter: fileb://
+// gives the file's bytes, which a string member refuses when validated, as
+// botocore refuses them.
+func memberValue(option, value string) (any, error) {
+	if rest, ok := strings.CutPrefix(value, "fileb://"); ok {
+		path := expandUser(rest)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, paramErr(option, fmt.Sprintf("Unable to load paramfile %s: %s", value, pyOSError(err, path)))
+		}
+		return b, nil
+	}
+	return readParamFile(option, value)
 }
 
 func expandUser(p string) string {
@@ -156,11 +172,11 @@ func buildParams(p *parsed) (params, error) {
 		if !ok {
 			continue
 		}
-		v, err := readParamFile("--"+o.name, v)
+		mv, err := memberValue("--"+o.name, v)
 		if err != nil {
 			return nil, err
 		}
-		in[o.member] = v
+		in[o.member] = mv
 	}
 	return in, nil
 }

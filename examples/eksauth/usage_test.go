@@ -221,3 +221,15 @@ func TestUsageNamesTheProgram(t *testing.T) {
 		t.Fatalf("exit %d stderr:\n%q\nwant:\n%q", code, errb.String(), want)
 	}
 }
+
+// TestFileb: fileb:// gives bytes, which a string member refuses as
+// botocore does (without printing them: they are usually the token).
+func TestFileb(t *testing.T) {
+	sb := newSandbox(t)
+	tok := sb.file("token", "aaaa.bbbb.cccc")
+	r := sb.run("", "assume-role-for-pod-identity", "--cluster-name", "demo", "--token", "fileb://"+tok, "--region", "us-west-2")
+	want := "\nParameter validation failed:\nInvalid type for parameter token, value: <bytes>, type: <class 'bytes'>, valid types: <class 'str'>\n"
+	if r.code != exitUsage || r.stderr != want || r.stdout != "" {
+		t.Errorf("exit %d stdout %q stderr %q, want %d %q", r.code, r.stdout, r.stderr, exitUsage, want)
+	}
+}
