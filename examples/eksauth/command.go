@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -218,7 +219,10 @@ func (c *command) call(ps params) (*eksauth.AssumeRoleForPodIdentityOutput, erro
 	if v, ok := c.env.lookup("AWS_EC2_METADATA_DISABLED"); ok && strings.EqualFold(v, "true") {
 		loadOpts = append(loadOpts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
-	if id, ok := c.env.lookup("AWS_ACCESS_KEY_ID"); ok && !s.noSign {
+	// botocore drops the environment's credentials when --profile names a
+	// profile (AWS_PROFILE does not): the profile's own are used.
+	explicitProfile := c.p.has("profile")
+	if id, ok := c.env.lookup("AWS_ACCESS_KEY_ID"); ok && !s.noSign && !explicitProfile {
 		if secret, ok := c.env.lookup("AWS_SECRET_ACCESS_KEY"); ok {
 			token, _ := c.env.lookup("AWS_SESSION_TOKEN")
 			loadOpts = append(loadOpts, config.WithCredentialsProvider(aws.CredentialsProviderFunc(
@@ -231,7 +235,11 @@ func (c *command) call(ps params) (*eksauth.AssumeRoleForPodIdentityOutput, erro
 		// Credentials are not loaded at all with --no-sign-request.
 		loadOpts = append(loadOpts, config.WithCredentialsProvider(aws.AnonymousCredentials{}))
 	}
-	cfg, err := config.LoadDefaultConfig(c.ctx, loadOpts...)
+	var cfg aws.Config
+	err := withoutEnv(explicitProfile, envCredentialVars, func() (err error) {
+		cfg, err = config.LoadDefaultConfig(c.ctx, loadOpts...)
+		return err
+	})
 	if err != nil {
 		var pe config.SharedConfigProfileNotExistError
 		if errors.As(err, &pe) {
@@ -332,4 +340,24 @@ func pyList(args []string) string {
 		q[i] = "'" + strings.ReplaceAll(a, "'", `\'`) + "'"
 	}
 	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// envCredentialVars are the variables of the SDK's environment credentials.
+var envCredentialVars = []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"}
+
+// withoutEnv runs fn with vars unset in the process environment, if hide
+// is set, and restores them. The SDK's config module reads credentials
+// from the process environment ahead of any profile and has no option to
+// skip them; the CLI runs fn before it starts anything concurrent.
+func withoutEnv(hide bool, vars []string, fn func() error) error {
+	if !hide {
+		return fn()
+	}
+	for _, k := range vars {
+		if v, ok := os.LookupEnv(k); ok {
+			os.Unsetenv(k)
+			defer os.Setenv(k, v)
+		}
+	}
+	return fn()
 }
