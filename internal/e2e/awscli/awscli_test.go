@@ -204,6 +204,12 @@ func cases() []cliCase {
 			delete(w.env, "AWS_SESSION_TOKEN")
 		}})
 	add(cliCase{name: "unknown profile", args: withToken("--profile", "nope"), v1: true})
+	// Global options this operation accepts and, having no blobs, no
+	// pages and plain HTTP here, has no use for.
+	add(cliCase{name: "options without effect", args: withToken("--no-paginate", "--cli-binary-format", "raw-in-base64-out",
+		"--cli-read-timeout", "0", "--cli-connect-timeout", "5", "--query", "subject")})
+	add(cliCase{name: "no-verify-ssl over http", args: withToken("--no-verify-ssl", "--query", "subject"), v1: true})
+	add(cliCase{name: "ca bundle missing", args: withToken("--ca-bundle", "nope.pem")})
 
 	// file://
 	add(cliCase{name: "file token", v1: true, args: func(w *world) []string {
@@ -332,7 +338,7 @@ func TestAgainstAWSCLI(t *testing.T) {
 						if theirs == mine {
 							t.Errorf("%s now agrees with ours: drop the README row %q", ref.name, tc.differs)
 						}
-						t.Logf("a known difference (README: %s):\n%s", tc.differs, diff(ref.name, theirs, "ours", mine))
+						t.Logf("a known difference, in the README: %s", tc.differs)
 						return
 					}
 					if ref == v1 && (theirs.code == 0) == (mine.code == 0) {
