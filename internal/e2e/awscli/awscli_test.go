@@ -162,6 +162,8 @@ func cases() []cliCase {
 	add(cliCase{name: "cluster name 101 characters", args: func(w *world) []string {
 		return []string{"--cluster-name", strings.Repeat("c", 101), "--token", w.token}
 	}, differs: local, oursCode: 252, oursText: "Invalid value for parameter clusterName: maximum field size of 100"})
+	add(cliCase{name: "cluster name with a slash", args: withToken("--cluster-name", "de/mo"),
+		differs: local, oursCode: 252, oursText: "Invalid value for parameter clusterName: value does not match pattern"})
 	add(cliCase{name: "token garbage", args: args("--cluster-name", "demo", "--token", "garbage"),
 		differs: local, oursCode: 252, oursText: "Invalid value for parameter token: value does not match pattern"})
 	add(cliCase{name: "token file with newline", args: func(w *world) []string {
