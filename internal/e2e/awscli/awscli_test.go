@@ -299,6 +299,8 @@ func TestAgainstAWSCLI(t *testing.T) {
 	}
 	for _, tc := range cases() {
 		t.Run(tc.name, func(t *testing.T) {
+			// Each case has its own emulator, files and processes.
+			t.Parallel()
 			for _, ref := range []struct {
 				c    *client
 				name string
