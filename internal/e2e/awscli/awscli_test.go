@@ -249,6 +249,10 @@ func cases() []cliCase {
 	for _, f := range formats {
 		add(cliCase{name: "skeleton output " + f, args: args("--cluster-name", "demo", "--token", "aaaa.bbbb.cccc", "--generate-cli-skeleton", "output", "--output", f), v1: v1Format(f)})
 	}
+	add(cliCase{name: "skeleton output from input json", args: args("--cli-input-json", `{"clusterName": "demo", "token": "a.b.c"}`, "--generate-cli-skeleton", "output"), v1: true})
+	add(cliCase{name: "skeleton output invalid input", args: args("--cli-input-json", `{"clusterName": ""}`, "--generate-cli-skeleton", "output")})
+	add(cliCase{name: "skeleton input with params", args: args("--cluster-name", "demo", "--generate-cli-skeleton", "input"),
+		differs: members2026, oursText: `    "eksNodeName": "",`})
 	add(cliCase{name: "skeleton output query", args: args("--cluster-name", "demo", "--token", "aaaa.bbbb.cccc", "--generate-cli-skeleton", "output", "--query", "credentials"), v1: true})
 
 	// --cli-input-json and --cli-input-yaml.
