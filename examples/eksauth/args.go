@@ -215,8 +215,10 @@ func parseArgs(args []string) (*parsed, error) {
 	// The command: "assume-role-for-pod-identity", optionally after the
 	// service name so that `eksauth eks-auth assume-role-for-pod-identity`
 	// reads like the aws command it replaces.
+	afterService := false
 	if len(positionals) > 0 && positionals[0] == serviceName {
 		positionals = positionals[1:]
+		afterService = true
 		if len(positionals) == 0 && globalErr == nil {
 			globalErr = usageErr("the following arguments are required: operation")
 		}
@@ -234,6 +236,10 @@ func parseArgs(args []string) (*parsed, error) {
 	case operationName:
 		p.command = operationName
 	default:
+		if afterService {
+			// The service's parser: its operations and help.
+			return nil, usageErr("argument operation: %s", invalidChoice([]string{operationName, "help"}))
+		}
 		return nil, usageErr("argument command: %s", invalidChoice([]string{operationName, serviceName, "help"}))
 	}
 	rest := positionals[1:]

@@ -79,6 +79,11 @@ func TestUsageErrors(t *testing.T) {
 			args: []string{op, "--cli-input-json", "{}", "--cli-r", "x"}, code: exitGeneral,
 			stderr: "\ninvalid literal for int() with base 10: 'x'\n",
 		},
+		"unknown operation of the service": {
+			args: []string{"eks-auth", "frobnicate"}, code: exitUsage,
+			stderr: wantUsage + "eksauth: error: argument operation: Invalid choice, valid choices are:\n\n" +
+				"assume-role-for-pod-identity             | help                                    \n\n",
+		},
 		"flag with a value": {
 			args: []string{op, "--debug=yes"}, code: exitUsage,
 			stderr: wantUsage + "eksauth: error: argument --debug: ignored explicit argument 'yes'\n\n",

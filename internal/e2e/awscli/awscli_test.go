@@ -16,6 +16,8 @@ type cliCase struct {
 	// --endpoint-url comes first unless noEndpoint is set.
 	args       func(w *world) []string
 	noEndpoint bool
+	// raw, if set, is the whole command line instead.
+	raw []string
 	// setup runs once, before the first client; before runs before each
 	// client (faults are consumed by the requests they answer).
 	setup  func(w *world)
@@ -190,7 +192,9 @@ func cases() []cliCase {
 	add(cliCase{name: "ambiguous prefix", args: withToken("--cli-", "x")})
 	add(cliCase{name: "ambiguous operation prefix", args: withToken("--cli-input", "{}")})
 	add(cliCase{name: "global prefix first", args: withToken("--e", "http://127.0.0.1:1")})
-	add(cliCase{name: "unknown operation", noEndpoint: true, args: args("frobnicate")})
+	add(cliCase{name: "unexpected word", noEndpoint: true, args: args("frobnicate")})
+	add(cliCase{name: "no operation", raw: []string{"eks-auth"}})
+	add(cliCase{name: "unknown operation", raw: []string{"eks-auth", "frobnicate"}})
 	add(cliCase{name: "endpoint without scheme", noEndpoint: true, args: withToken("--endpoint-url", "localhost")})
 	add(cliCase{name: "endpoint without host", noEndpoint: true, args: withToken("--endpoint-url", "localhost:1"), v1: true})
 	add(cliCase{name: "endpoint with another scheme", noEndpoint: true, args: withToken("--endpoint-url", "ftp://127.0.0.1:1")})
@@ -325,11 +329,14 @@ func TestAgainstAWSCLI(t *testing.T) {
 					if tc.setup != nil {
 						tc.setup(w)
 					}
-					cmdline := []string{"eks-auth", "assume-role-for-pod-identity"}
-					if !tc.noEndpoint {
-						cmdline = append(cmdline, "--endpoint-url", w.srv.URL)
+					cmdline := tc.raw
+					if cmdline == nil {
+						cmdline = []string{"eks-auth", "assume-role-for-pod-identity"}
+						if !tc.noEndpoint {
+							cmdline = append(cmdline, "--endpoint-url", w.srv.URL)
+						}
+						cmdline = append(cmdline, tc.args(w)...)
 					}
-					cmdline = append(cmdline, tc.args(w)...)
 					var got [2]result
 					for i, c := range []*client{ref, ours} {
 						if tc.before != nil {
