@@ -73,6 +73,10 @@ func cases() []cliCase {
 	// --profile makes botocore ignore the environment's credentials.
 	add(cliCase{name: "profile without credentials", args: withToken("--profile", "p"),
 		setup: func(w *world) { w.file("config", "[profile p]\nregion = us-west-2\n") }})
+	for _, f := range []string{"json", "text", "yaml"} {
+		add(cliCase{name: "timestamps as sent " + f, args: withToken("--output", f, "--query", "credentials.[expiration, accessKeyId]"), v1: v1Format(f),
+			setup: func(w *world) { w.file("config", "[default]\ncli_timestamp_format = wire\n") }})
+	}
 	add(cliCase{name: "output table color", args: withToken("--output", "table", "--color", "on", "--query", "subject"), v1: true})
 	queries := []string{
 		"subject",

@@ -243,6 +243,7 @@ var masks = []*regexp.Regexp{
 	regexp.MustCompile(`(#{19})\.(\d+)`),                                                    // their fractions, of any length
 	regexp.MustCompile(`[A-Za-z0-9+/=]{100,}`),                                              // session tokens, service-account tokens
 	regexp.MustCompile(`(?m)(?:^|[^A-Za-z0-9+/=])([A-Za-z0-9+/]{40})(?:$|[^A-Za-z0-9+/=])`), // secret access keys
+	regexp.MustCompile(`\b1[78]\d{8}\b`),                                                    // epoch seconds (cli_timestamp_format = wire)
 	regexp.MustCompile(`127\.0\.0\.1:\d+`),                                                  // the emulator's port
 }
 
