@@ -137,6 +137,25 @@ func cases() []cliCase {
 	}
 	add(cliCase{name: "service error HTML 502", args: withToken(),
 		before: inject(eksauthtest.Fault{Status: 502, Body: "<html>Bad Gateway</html>"})})
+	// Error bodies in the other shapes the protocol allows.
+	for i, body := range []string{
+		`{"__type": "com.amazonaws.eksauth#InvalidTokenException", "message": "namespaced type"}`,
+		`{"code": "AccessDeniedException", "message": "code member"}`,
+		`{"message": "no code at all"}`,
+		`{}`,
+		``,
+	} {
+		add(cliCase{name: fmt.Sprintf("service error body %d", i), args: withToken(),
+			before: inject(eksauthtest.Fault{Status: 400, Body: body})})
+	}
+	// The service names the code in X-Amzn-ErrorType; botocore strips a
+	// ":<url>" suffix there but not in the body's __type.
+	add(cliCase{name: "service error type with a URL", args: withToken(),
+		before: inject(eksauthtest.Fault{Status: 400, Body: `{"__type": "InvalidTokenException:http://internal.amazon.com/coral/", "Message": "m"}`}),
+		differs: "an error code with a URL suffix in the body's __type", oursCode: 254,
+		oursText: "An error occurred (InvalidTokenException) when calling the AssumeRoleForPodIdentity operation: m\n"})
+	add(cliCase{name: "service error empty 500", args: withToken(),
+		before: inject(eksauthtest.Fault{Status: 500, Body: " "}, eksauthtest.Fault{Status: 500, Body: " "}, eksauthtest.Fault{Status: 500, Body: " "})})
 	add(cliCase{name: "service error HTML 403", args: withToken(),
 		before:  inject(eksauthtest.Fault{Status: 403, Body: "<html>Forbidden</html>"}),
 		differs: "a 4xx answer that is not JSON", oursCode: 254,
