@@ -191,7 +191,10 @@ func (c *command) print(v any) error {
 			writeYAML(&b, v)
 		}
 	case "yaml-stream":
-		writeYAMLStream(&b, v)
+		// As yaml: an empty object is not printed, not even as a list.
+		if o, ok := v.(*object); !ok || o.len() > 0 {
+			writeYAMLStream(&b, v)
+		}
 	}
 	return writeOutput(b.String(), c.stdout, c.stderr, c.s.pager, c.env)
 }

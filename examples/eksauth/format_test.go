@@ -229,3 +229,16 @@ func TestTimestampFormat(t *testing.T) {
 		})
 	}
 }
+
+// TestEmptyObjectNotPrinted: an empty object (an operation without output,
+// or a query's) prints nothing in json, yaml and yaml-stream, as in the AWS
+// CLI v2.
+func TestEmptyObjectNotPrinted(t *testing.T) {
+	for _, format := range []string{"json", "yaml", "yaml-stream"} {
+		sb, args := fixedSandbox(t)
+		r := sb.run("", append(args, "--output", format, "--query", "`{}`")...)
+		if r.code != 0 || r.stdout != "" || r.stderr != "" {
+			t.Errorf("%s: exit %d stdout %q stderr %q, want nothing", format, r.code, r.stdout, r.stderr)
+		}
+	}
+}

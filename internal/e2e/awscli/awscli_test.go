@@ -95,6 +95,11 @@ func cases() []cliCase {
 			add(cliCase{name: fmt.Sprintf("query %d %s", i, f), args: withToken("--output", f, "--query", q), v1: v1Format(f)})
 		}
 	}
+	for _, q := range []string{"`{}`", "`[]`", "`\"\"`", "`false`"} {
+		for _, f := range formats {
+			add(cliCase{name: fmt.Sprintf("query empty %s %s", q, f), args: withToken("--output", f, "--query", q), v1: v1Format(f)})
+		}
+	}
 	// A list mixing strings and objects: the AWS CLI's text and table
 	// formatters fail on it with a Python exception.
 	for _, f := range []string{"json", "yaml"} {
