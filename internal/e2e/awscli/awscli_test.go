@@ -156,7 +156,7 @@ func cases() []cliCase {
 	// The service names the code in X-Amzn-ErrorType; botocore strips a
 	// ":<url>" suffix there but not in the body's __type.
 	add(cliCase{name: "service error type with a URL", args: withToken(),
-		before: inject(eksauthtest.Fault{Status: 400, Body: `{"__type": "InvalidTokenException:http://internal.amazon.com/coral/", "Message": "m"}`}),
+		before:  inject(eksauthtest.Fault{Status: 400, Body: `{"__type": "InvalidTokenException:http://internal.amazon.com/coral/", "Message": "m"}`}),
 		differs: "an error code with a URL suffix in the body's __type", oursCode: 254,
 		oursText: "An error occurred (InvalidTokenException) when calling the AssumeRoleForPodIdentity operation: m\n"})
 	add(cliCase{name: "service error empty 500", args: withToken(),
