@@ -203,7 +203,8 @@ func cases() []cliCase {
 
 	// Usage and parameter errors.
 	// Usage errors of the parsers are compared with v2 only: v1 prints a
-	// banner in its usage lines.
+	// banner in its usage lines, no blank lines around its error line, and
+	// knows fewer global options.
 	add(cliCase{name: "missing token", args: args("--cluster-name", "demo")})
 	add(cliCase{name: "missing cluster name", args: func(w *world) []string { return []string{"--token", w.token} }})
 	add(cliCase{name: "missing both", args: args()})
