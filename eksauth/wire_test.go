@@ -4,7 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"net/http"
+	"reflect"
 	"regexp"
 	"runtime"
 	"strings"
@@ -132,4 +134,38 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestEveryInputMemberIsSent sets each member of the input and checks that
+// the request carries it: a member added to the input type but not to the
+// serializer fails here instead of being dropped in silence.
+func TestEveryInputMemberIsSent(t *testing.T) {
+	ts := newTestServer(t, answer{Body: successBody(t)})
+	in := &eksauth.AssumeRoleForPodIdentityInput{}
+	v := reflect.ValueOf(in).Elem()
+	want := map[string]string{}
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		val := "value-of-" + f.Name
+		switch f.Name {
+		case "ClusterName":
+			val = testCluster
+		case "Token":
+			val = testToken
+		}
+		v.Field(i).Set(reflect.ValueOf(&val))
+		want[strings.ToLower(f.Name[:1])+f.Name[1:]] = val
+	}
+	if _, err := newTestClient(ts).AssumeRoleForPodIdentity(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	r := ts.Requests()[0]
+	var body map[string]string
+	if err := json.Unmarshal(r.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	body["clusterName"], _ = strings.CutPrefix(strings.TrimSuffix(r.Path, "/assume-role-for-pod-identity"), testBasePath+"/clusters/")
+	if !reflect.DeepEqual(body, want) {
+		t.Errorf("sent %v, want every member %v", body, want)
+	}
 }
