@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/podidentity/podidentity/eksauth"
 )
 
@@ -297,6 +298,14 @@ func (c *command) call(ps params) (*eksauth.AssumeRoleForPodIdentityOutput, erro
 		o.Region = s.region
 		o.Credentials = creds
 		o.HTTPClient = doer
+		// The AWS CLI checks what botocore checks (ps.validate, above) and
+		// leaves the API's patterns to the service, which answers
+		// InvalidParameterException: so does this CLI, without the
+		// client's own check of them.
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			_, err := st.Initialize.Remove("OperationInputValidation")
+			return err
+		})
 		if s.endpoint != "" {
 			ep := s.endpoint
 			o.BaseEndpoint = &ep

@@ -475,3 +475,26 @@ func TestValueStartingWithADash(t *testing.T) {
 		})
 	}
 }
+
+// TestPatternsLeftToTheService: as the AWS CLI, the CLI checks only what
+// botocore checks and sends a cluster name or token outside the API's
+// patterns; the service's InvalidParameterException is the answer.
+func TestPatternsLeftToTheService(t *testing.T) {
+	sb := newSandbox(t)
+	em := sb.emulator()
+	tokenNL := sb.file("token-nl", em.token+"\n")
+	for name, args := range map[string][]string{
+		"cluster name with a space": {"--cluster-name", "bad name", "--token", em.token},
+		"cluster name too long":     {"--cluster-name", strings.Repeat("c", 101), "--token", em.token},
+		"token not a JWT":           {"--cluster-name", "demo", "--token", "garbage"},
+		"token with a newline":      {"--cluster-name", "demo", "--token", "file://" + tokenNL},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := sb.run("", append([]string{"assume-role-for-pod-identity", "--endpoint-url", em.URL}, args...)...)
+			want := "\nAn error occurred (InvalidParameterException) when calling the AssumeRoleForPodIdentity operation: 1 validation error detected: "
+			if r.code != exitService || !strings.HasPrefix(r.stderr, want) {
+				t.Errorf("exit %d stderr %q, want %d and %q...", r.code, r.stderr, exitService, want)
+			}
+		})
+	}
+}

@@ -33,6 +33,9 @@ type cliCase struct {
 	differs  string
 	oursCode int
 	oursText string
+	// sent: the difference is in the request: oursText is the request
+	// line's path ours sends, and the AWS CLI's must differ.
+	sent bool
 }
 
 func args(a ...string) func(*world) []string { return func(*world) []string { return a } }
@@ -184,22 +187,21 @@ func cases() []cliCase {
 		setup: func(w *world) { delete(w.env, "AWS_SESSION_TOKEN") }})
 	add(cliCase{name: "no-sign-request", args: withToken("--no-sign-request"), v1: true})
 
-	// Input the AWS CLI leaves to the service to refuse, which the
-	// library refuses before sending.
-	const local = "input outside the API's patterns"
-	add(cliCase{name: "cluster name with a space", args: args("--cluster-name", "bad name", "--token", "aaaa.bbbb.cccc"),
-		differs: local, oursCode: 252, oursText: "Invalid value for parameter clusterName: value does not match pattern"})
-	add(cliCase{name: "cluster name 101 characters", args: func(w *world) []string {
+	// Input the AWS CLI leaves to the service to refuse: so does ours.
+	add(cliCase{name: "cluster name with a space", args: args("--cluster-name", "bad name", "--token", "aaaa.bbbb.cccc"), v1: true})
+	add(cliCase{name: "cluster name 101 characters", v1: true, args: func(w *world) []string {
 		return []string{"--cluster-name", strings.Repeat("c", 101), "--token", w.token}
-	}, differs: local, oursCode: 252, oursText: "Invalid value for parameter clusterName: maximum field size of 100"})
-	add(cliCase{name: "cluster name with a slash", args: withToken("--cluster-name", "de/mo"),
-		differs: local, oursCode: 252, oursText: "Invalid value for parameter clusterName: value does not match pattern"})
-	add(cliCase{name: "token garbage", args: args("--cluster-name", "demo", "--token", "garbage"),
-		differs: local, oursCode: 252, oursText: "Invalid value for parameter token: value does not match pattern"})
-	add(cliCase{name: "token file with newline", args: func(w *world) []string {
+	}})
+	add(cliCase{name: "token garbage", args: args("--cluster-name", "demo", "--token", "garbage"), v1: true})
+	add(cliCase{name: "token file with newline", v1: true, args: func(w *world) []string {
 		w.file("token-nl", w.token+"\n")
 		return []string{"--cluster-name", "demo", "--token", "file://token-nl"}
-	}, differs: local, oursCode: 252, oursText: "Invalid value for parameter token: value contains a CR or LF"})
+	}})
+	// botocore percent-encodes a "/" in the cluster name; the client
+	// writes the name into the path as it is. The answers depend on how
+	// the emulator routes, so the case compares what was sent.
+	add(cliCase{name: "cluster name with a slash", args: withToken("--cluster-name", "de/mo"),
+		differs: "a cluster name with a /", sent: true, oursText: "/clusters/de/mo/assume-role-for-pod-identity"})
 
 	// Usage and parameter errors.
 	// Usage errors of the parsers are compared with v2 only: v1 prints a
@@ -367,14 +369,26 @@ func TestAgainstAWSCLI(t *testing.T) {
 						cmdline = append(cmdline, tc.args(w)...)
 					}
 					var got [2]result
+					var sent [2]string
 					for i, c := range []*client{ref, ours} {
 						if tc.before != nil {
 							tc.before(w)
 						}
 						r := c.run(t, w.dir, w.environ(), cmdline)
 						got[i] = result{stdout: mask(r.stdout), stderr: mask(r.stderr), code: r.code}
+						sent[i] = w.lastURI()
 					}
 					theirs, mine := got[0], got[1]
+					if tc.sent {
+						if sent[1] != tc.oursText {
+							t.Errorf("ours sent %q, want %q", sent[1], tc.oursText)
+						}
+						if sent[0] == sent[1] {
+							t.Errorf("%s now sends what ours sends (%q): drop the README row %q", ref.name, sent[0], tc.differs)
+						}
+						t.Logf("a known difference, in the README: %s (%s sent %q)", tc.differs, ref.name, sent[0])
+						return
+					}
 					if tc.differs != "" {
 						if mine.code != tc.oursCode || !strings.Contains(mine.stdout+mine.stderr, tc.oursText) {
 							t.Errorf("ours: want exit status %d and %q in the output, got:\n%v", tc.oursCode, tc.oursText, mine)

@@ -1,8 +1,10 @@
 package awscli
 
 import (
+	"net/http"
 	"os"
 	"path/filepath"
+	"sync"
 	"testing"
 	"time"
 
@@ -18,6 +20,15 @@ type world struct {
 	dir   string
 	token string // a valid token of demo/default/web
 	env   map[string]string
+
+	mu  sync.Mutex
+	uri string // of the last request
+}
+
+func (w *world) lastURI() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.uri
 }
 
 var pod = eksauthtest.Pod{Cluster: "demo", Namespace: "default", ServiceAccount: "web", Name: "web-0"}
@@ -25,7 +36,15 @@ var pod = eksauthtest.Pod{Cluster: "demo", Namespace: "default", ServiceAccount:
 func newWorld(t *testing.T) *world {
 	t.Helper()
 	w := &world{t: t, dir: t.TempDir()}
-	w.srv = eksauthtest.NewServer()
+	// The request target as sent, before any decoding.
+	w.srv = eksauthtest.NewServer(eksauthtest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(rw http.ResponseWriter, r *http.Request) {
+			w.mu.Lock()
+			w.uri = r.RequestURI
+			w.mu.Unlock()
+			next.ServeHTTP(rw, r)
+		})
+	}))
 	t.Cleanup(w.srv.Close)
 	w.srv.Associate(eksauthtest.Association{Cluster: "demo", Namespace: "default", ServiceAccount: "web",
 		RoleARN: "arn:aws:iam::111122223333:role/web"})
