@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -496,5 +498,28 @@ func TestPatternsLeftToTheService(t *testing.T) {
 				t.Errorf("exit %d stderr %q, want %d and %q...", r.code, r.stderr, exitService, want)
 			}
 		})
+	}
+}
+
+// TestClusterNameEscaped: the cluster name is percent-encoded in the path,
+// "/" included, as botocore encodes it, so that no name reaches another
+// path.
+func TestClusterNameEscaped(t *testing.T) {
+	sb := newSandbox(t)
+	var mu sync.Mutex
+	var got string
+	em := sb.emulator(eksauthtest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			got = r.RequestURI
+			mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	}))
+	sb.run("", "assume-role-for-pod-identity", "--endpoint-url", em.URL, "--cluster-name", "../a b/c?d#e%", "--token", em.token)
+	mu.Lock()
+	defer mu.Unlock()
+	if want := "/clusters/..%2Fa%20b%2Fc%3Fd%23e%25/assume-role-for-pod-identity"; got != want {
+		t.Errorf("sent %q, want %q", got, want)
 	}
 }
