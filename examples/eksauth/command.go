@@ -13,10 +13,8 @@ import (
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
-	"github.com/aws/smithy-go/encoding/httpbinding"
 	"github.com/aws/smithy-go/logging"
 	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/podidentity/podidentity/eksauth"
 )
 
@@ -305,10 +303,8 @@ func (c *command) call(ps params) (*eksauth.AssumeRoleForPodIdentityOutput, erro
 		// InvalidParameterException: so does this CLI, without the
 		// client's own check of them.
 		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
-			if _, err := st.Initialize.Remove("OperationInputValidation"); err != nil {
-				return err
-			}
-			return st.Serialize.Insert(escapeClusterName, "OperationSerializer", middleware.After)
+			_, err := st.Initialize.Remove("OperationInputValidation")
+			return err
 		})
 		if s.endpoint != "" {
 			ep := s.endpoint
@@ -378,19 +374,3 @@ func withoutEnv(hide bool, vars []string, fn func() error) error {
 	return fn()
 }
 
-// escapeClusterName percent-encodes the cluster name in the request path,
-// "/" included, as botocore encodes a URI label: the client writes the
-// name as it is, having checked it against the API's pattern, which this
-// CLI leaves to the service.
-var escapeClusterName = middleware.SerializeMiddlewareFunc("EscapeClusterName", func(ctx context.Context, in middleware.SerializeInput, next middleware.SerializeHandler) (middleware.SerializeOutput, middleware.Metadata, error) {
-	req, ok := in.Request.(*smithyhttp.Request)
-	params, ok2 := in.Parameters.(*eksauth.AssumeRoleForPodIdentityInput)
-	if ok && ok2 && params.ClusterName != nil {
-		name, path := *params.ClusterName, req.URL.Path
-		if i := strings.Index(path, "/"+name+"/"); i >= 0 && name != "" {
-			req.URL.RawPath = httpbinding.EscapePath(path[:i+1], false) + httpbinding.EscapePath(name, true) +
-				httpbinding.EscapePath(path[i+1+len(name):], false)
-		}
-	}
-	return next.HandleSerialize(ctx, in)
-})
