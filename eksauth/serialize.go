@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/encoding/httpbinding"
 	smithyjson "github.com/aws/smithy-go/encoding/json"
 	"github.com/aws/smithy-go/middleware"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
@@ -49,13 +51,18 @@ func (serialize) HandleSerialize(ctx context.Context, in middleware.SerializeInp
 	if !ok {
 		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: fmt.Errorf("unknown input parameters type %T", in.Parameters)}
 	}
+	// Validation may have been removed from the stack (APIOptions): as the
+	// official serializer does, refuse an empty label and escape the name, so
+	// that no input reaches another path.
+	if params.ClusterName == nil || *params.ClusterName == "" {
+		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: fmt.Errorf("input member clusterName must not be empty")}
+	}
 	enc := smithyjson.NewEncoder()
 	obj := enc.Value.Object()
-	obj.Key("token").String(*params.Token)
 	for _, m := range [...]struct {
 		name  string
 		value *string
-	}{{"eksNodeName", params.EksNodeName}, {"instanceId", params.InstanceId}, {"zone", params.Zone}} {
+	}{{"token", params.Token}, {"eksNodeName", params.EksNodeName}, {"instanceId", params.InstanceId}, {"zone", params.Zone}} {
 		if m.value != nil {
 			obj.Key(m.name).String(*m.value)
 		}
@@ -63,7 +70,8 @@ func (serialize) HandleSerialize(ctx context.Context, in middleware.SerializeInp
 	obj.Close()
 	body := enc.Bytes()
 	req.Method = "POST"
-	req.URL.Path = protocol.Path(*params.ClusterName) // validated: nothing to escape
+	req.URL.Path = protocol.Path(*params.ClusterName)
+	req.URL.RawPath = protocol.Path(httpbinding.EscapePath(*params.ClusterName, true))
 	req.Header.Set("Content-Type", protocol.ContentType)
 	// No WriteTo: smithy-go's wrapper of such a body fails with io.EOF once
 	// closed, which it does when Do returns, maybe before net/http's last read
@@ -77,7 +85,7 @@ func (serialize) HandleSerialize(ctx context.Context, in middleware.SerializeInp
 	sum := sha256.Sum256(body)
 	ctx = v4.SetPayloadHash(ctx, hex.EncodeToString(sum[:]))
 	ctx = middleware.WithStackValue(ctx, requestBodyKey{}, body) // for the logger
-	return next.HandleSerialize(withSecrets(ctx, *params.Token), in)
+	return next.HandleSerialize(withSecrets(ctx, aws.ToString(params.Token)), in)
 }
 
 type requestBodyKey struct{}

@@ -78,9 +78,7 @@ func (m *resolveEndpointV2) HandleFinalize(ctx context.Context, in middleware.Fi
 	}
 	u := m.endpoint.URL
 	req.URL.Scheme, req.URL.Host = u.Scheme, u.Host
-	if u.RawPath != "" {
-		req.URL.RawPath = smithyhttp.JoinPath(u.RawPath, req.URL.EscapedPath())
-	}
+	req.URL.RawPath = smithyhttp.JoinPath(u.EscapedPath(), req.URL.EscapedPath())
 	req.URL.Path = smithyhttp.JoinPath(u.Path, req.URL.Path)
 	if awsmiddleware.GetSigningName(ctx) == "" {
 		ctx = awsmiddleware.SetSigningName(ctx, protocol.SigningName)

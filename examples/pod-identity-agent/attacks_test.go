@@ -407,9 +407,10 @@ func TestMoreTokensThanCapacity(t *testing.T) {
 // fetch.
 func TestFullPendingTableAnswersAtOnce(t *testing.T) {
 	release := make(chan struct{})
-	var canceled atomic.Int64
+	var started, canceled atomic.Int64
 	ta := newTestAgent(t, func(o *agentOptions) { o.maxPending, o.perSource = 4, 2 })
 	ta.fake.answer = func(ctx context.Context, _ string) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
+		started.Add(1)
 		select {
 		case <-release:
 			return fakeOutput(0, time.Now().Add(6*time.Hour)), nil
@@ -435,9 +436,8 @@ func TestFullPendingTableAnswersAtOnce(t *testing.T) {
 			statuses[i] = rec.Code
 		}()
 	}
-	for ta.pending.len() < 4 {
-		time.Sleep(time.Millisecond)
-	}
+	// Every fetch has reached EKS Auth, so each one sees its pod leave.
+	waitFor(t, "four fetches at EKS Auth", func() bool { return started.Load() == 4 && ta.pending.len() == 4 })
 	start := time.Now()
 	if r := getFrom(t, ta, 9, tok(9)); r.status != http.StatusServiceUnavailable || r.err.Code != "ServiceUnavailableException" || r.header.Get("Retry-After") == "" {
 		t.Errorf("table full: %d %q Retry-After %q, want 503 ServiceUnavailableException with Retry-After", r.status, r.err.Code, r.header.Get("Retry-After"))
@@ -447,12 +447,8 @@ func TestFullPendingTableAnswersAtOnce(t *testing.T) {
 	}
 	cancel() // the four pods leave
 	wg.Wait()
-	for ta.pending.len() > 0 {
-		time.Sleep(time.Millisecond)
-	}
-	for canceled.Load() < 4 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the table emptied", func() bool { return ta.pending.len() == 0 })
+	waitFor(t, "four fetches canceled", func() bool { return canceled.Load() == 4 })
 	close(release)
 
 	// A source over its share, while the table has room.
@@ -464,9 +460,7 @@ func TestFullPendingTableAnswersAtOnce(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); getFrom(t, ta2, 1, tok(1)) }()
-	for ta2.pending.len() < 1 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "one pending fetch", func() bool { return ta2.pending.len() == 1 })
 	if r := getFrom(t, ta2, 1, tok(2)); r.status != http.StatusTooManyRequests || r.err.Code != "ThrottlingException" {
 		t.Errorf("source over its share: %d %q, want 429 ThrottlingException", r.status, r.err.Code)
 	}

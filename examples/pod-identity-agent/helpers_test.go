@@ -235,3 +235,16 @@ func readFile(t *testing.T, name string) string {
 	}
 	return string(b)
 }
+
+// waitFor polls cond until it holds, failing the test after 10 s rather
+// than hanging it until the binary's timeout.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
