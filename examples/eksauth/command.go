@@ -373,4 +373,3 @@ func withoutEnv(hide bool, vars []string, fn func() error) error {
 	}
 	return fn()
 }
-

@@ -53,7 +53,7 @@ type agentOptions struct {
 	maxInflight     int           // EKS Auth calls in flight at once; <= 0 unbounded
 	eksAuthRate     float64       // EKS Auth calls per second from this node (budget.go); <= 0 unlimited
 	eksAuthBurst    int           // EKS Auth calls at once before eksAuthRate applies; at least 1
-	maxPending      int           // tokens whose first fetch may be under way; <= 0 means 256
+	maxPending      int           // tokens whose first fetch may be under way; <= 0 means defaultMaxPending
 	perSource       int           // of which from one source address; <= 0 means 8
 
 	nodeName, instanceID, zone string // optional node identity for EKS Auth
@@ -94,7 +94,7 @@ func newAgent(o agentOptions) *agent {
 		o.upstreamTimeout = time.Minute // a refresh has no other bound
 	}
 	if o.maxPending <= 0 {
-		o.maxPending = 256
+		o.maxPending = defaultMaxPending
 	}
 	if o.perSource <= 0 {
 		o.perSource = 8

@@ -327,7 +327,7 @@ type throttleRig struct {
 	url   string
 }
 
-func newThrottleRig(t *testing.T, accountRate float64, accountBurst int, budgetRate float64, budgetBurst, maxPending int) *throttleRig {
+func newThrottleRig(t *testing.T, accountRate float64, accountBurst int, budgetRate float64, budgetBurst int) *throttleRig {
 	t.Helper()
 	srv := eksauthtest.NewServer(eksauthtest.WithThrottling(accountRate, accountBurst))
 	t.Cleanup(srv.Close)
@@ -341,7 +341,6 @@ func newThrottleRig(t *testing.T, accountRate float64, accountBurst int, budgetR
 		maxInflight:     32,
 		eksAuthRate:     budgetRate,
 		eksAuthBurst:    budgetBurst,
-		maxPending:      maxPending,
 		logger:          slog.New(slog.DiscardHandler),
 	})
 	hs := httptest.NewServer(a)
@@ -430,16 +429,16 @@ func TestThrottledCronJobBurst(t *testing.T) {
 
 // testThrottledStart starts pods at once on a node whose budget (100/s,
 // bursts of 200) is above what the account has left for it (50/s, bursts
-// of 50). The pending table of first fetches is raised from its default
-// (256) to hold a CronJob's 500 new tokens: at the default, the pods
-// beyond it get 503 while the account lets 50 a second through, more
-// than their SDK's three tries cover.
+// of 50), with the default pending table of first fetches, which holds a
+// CronJob's 500 new tokens (a table of 256 answered the pods beyond it 503
+// while the account let 50 a second through, more than their SDK's three
+// tries cover).
 func testThrottledStart(t *testing.T, pods int, prefix string) {
 	const (
 		accountRate, accountBurst = 50, 50
 		budgetRate, budgetBurst   = 100, 200
 	)
-	r := newThrottleRig(t, accountRate, accountBurst, budgetRate, budgetBurst, 1024)
+	r := newThrottleRig(t, accountRate, accountBurst, budgetRate, budgetBurst)
 	errs, took := r.start(t, pods, prefix)
 	failed := 0
 	for i, err := range errs {

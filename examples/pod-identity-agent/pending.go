@@ -37,6 +37,11 @@ func (f *flight) finish(g *grant, err error) {
 // anyone else. A full table answers at once (503) rather than queueing, and
 // each source address (each pod has its own IP) may hold only perSource
 // entries, so that one pod cannot crowd the others out.
+// defaultMaxPending holds a large node's start at once (2,000 pods, within
+// the budget's burst of DefaultEKSAuthBurst): a smaller table answered most
+// of them 503. An entry costs a waiting request, not a cached credential.
+const defaultMaxPending = 2048
+
 type pending struct {
 	max, perSource int
 
