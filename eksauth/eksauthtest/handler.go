@@ -244,7 +244,10 @@ func (s *Server) success(a Association, pod string) successBody {
 	if a.TargetRoleARN != "" {
 		role, lifetime = a.TargetRoleARN, TargetRoleCredentialLifetime
 	}
-	if s.lifetime > 0 {
+	switch {
+	case a.CredentialLifetime > 0:
+		lifetime = a.CredentialLifetime
+	case s.lifetime > 0:
 		lifetime = s.lifetime
 	}
 	name, _ := roleName(role) // checked by Associate

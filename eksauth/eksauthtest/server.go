@@ -86,6 +86,13 @@ type Association struct {
 	// credentials are then the target role's (EKS role chaining).
 	TargetRoleARN string
 
+	// CredentialLifetime, if set, is how long the association's
+	// credentials last, overriding the server's lifetime: short-lived
+	// credentials for one pod make its SDK refresh (and re-read a rotated
+	// token) within a test, while the others keep EKS's lifetimes.
+	// At least a second.
+	CredentialLifetime time.Duration
+
 	// ID is set by the server: a- and 17 lowercase letters or digits.
 	ID string
 }
@@ -296,6 +303,9 @@ func (a Association) Validate() error {
 		if _, err := roleName(a.TargetRoleARN); err != nil {
 			return fmt.Errorf("eksauthtest: TargetRoleARN: %w", err)
 		}
+	}
+	if a.CredentialLifetime < 0 || a.CredentialLifetime > 0 && a.CredentialLifetime < time.Second {
+		return fmt.Errorf("eksauthtest: invalid CredentialLifetime %v: want at least 1s", a.CredentialLifetime)
 	}
 	return nil
 }

@@ -246,6 +246,8 @@ func TestAssociatePanicsOnBadInput(t *testing.T) {
 		"role of no acct":    {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: "arn:aws:iam:::role/x"},
 		"role of short acct": {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: "arn:aws:iam::1:role/r"},
 		"role with no name":  {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: "arn:aws:iam::111122223333:role/"},
+		"negative lifetime":  {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: testRole, CredentialLifetime: -time.Minute},
+		"sub-second life":    {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: testRole, CredentialLifetime: time.Millisecond},
 	}
 	for name, a := range tests {
 		t.Run(name, func(t *testing.T) {
