@@ -1,6 +1,6 @@
 module github.com/podidentity/podidentity/examples
 
-go 1.24.0
+go 1.26.0
 
 replace github.com/podidentity/podidentity => ../
 
@@ -14,8 +14,12 @@ require (
 	github.com/goccy/go-yaml v1.19.2
 	github.com/jmespath-community/go-jmespath v1.1.1
 	github.com/podidentity/podidentity v0.0.0-00010101000000-000000000000
+	github.com/prometheus/client_golang v1.25.0
+	github.com/prometheus/client_model v0.6.3
+	github.com/prometheus/common v0.72.0
+	go.uber.org/goleak v1.3.0
 	golang.org/x/term v0.40.0
-	golang.org/x/text v0.21.0
+	golang.org/x/text v0.42.0
 )
 
 require (
@@ -28,7 +32,12 @@ require (
 	github.com/aws/aws-sdk-go-v2/service/sso v1.39.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/ssooidc v1.44.5 // indirect
 	github.com/aws/aws-sdk-go-v2/service/sts v1.52.0 // indirect
+	github.com/beorn7/perks v1.0.1 // indirect
+	github.com/cespare/xxhash/v2 v2.3.0 // indirect
 	github.com/golang-jwt/jwt/v5 v5.3.1 // indirect
+	github.com/munnerz/goautoneg v0.0.0-20191010083416-a7dc8b61c822 // indirect
+	github.com/prometheus/procfs v0.22.0 // indirect
 	golang.org/x/exp v0.0.0-20230314191032-db074128a8ec // indirect
-	golang.org/x/sys v0.41.0 // indirect
+	golang.org/x/sys v0.48.0 // indirect
+	google.golang.org/protobuf v1.36.12 // indirect
 )

@@ -14,7 +14,25 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
-	"github.com/podidentity/podidentity/internal/protocol"
+	"github.com/podidentity/podidentity/eksauth/types"
+)
+
+// contentType is the media type of every answer. The Go SDK compares the
+// header for equality before it tries JSON, so it is exactly this.
+const contentType = "application/json"
+
+// EKS Auth's nine error codes, from the public error types (their
+// ErrorCode without an override is the canonical code).
+var (
+	codeAccessDenied       = (*types.AccessDeniedException)(nil).ErrorCode()
+	codeExpiredToken       = (*types.ExpiredTokenException)(nil).ErrorCode()
+	codeInternalServer     = (*types.InternalServerException)(nil).ErrorCode()
+	codeInvalidParameter   = (*types.InvalidParameterException)(nil).ErrorCode()
+	codeInvalidRequest     = (*types.InvalidRequestException)(nil).ErrorCode()
+	codeInvalidToken       = (*types.InvalidTokenException)(nil).ErrorCode()
+	codeResourceNotFound   = (*types.ResourceNotFoundException)(nil).ErrorCode()
+	codeServiceUnavailable = (*types.ServiceUnavailableException)(nil).ErrorCode()
+	codeThrottling         = (*types.ThrottlingException)(nil).ErrorCode()
 )
 
 // Codes the agent answers with besides EKS Auth's own. Where EKS Auth has a
@@ -30,13 +48,13 @@ const (
 )
 
 // apiError is an answer other than credentials. Its JSON is the shape the
-// SDKs' container-credentials providers parse: {"code": ..., "message": ...}
-// with Content-Type exactly application/json (the Go SDK compares the header
-// for equality before it tries JSON).
+// SDKs' container-credentials providers parse, {"Code": ..., "Message": ...}:
+// the JS SDK v3 reads exactly these capitalised keys, the Go SDK matches any
+// case, botocore shows the body as it is.
 type apiError struct {
 	status     int
-	Code       string        `json:"code"`
-	Message    string        `json:"message"`
+	Code       string
+	Message    string
 	retryAfter time.Duration // sent as Retry-After when positive
 }
 
@@ -46,36 +64,39 @@ func newError(status int, code, format string, args ...any) *apiError {
 	return &apiError{status: status, Code: code, Message: fmt.Sprintf(format, args...)}
 }
 
-// writeError sends e. redact, when not empty, is removed from the message:
-// the messages come from EKS Auth and our client, which promise never to
-// carry the token, and this makes sure of it at the edge.
-func writeError(w http.ResponseWriter, e *apiError, redact string) {
+// writeError sends e and returns its status. redact, when not empty, is
+// removed from the message: the messages come from EKS Auth and our
+// client, which promise never to carry the token, and this makes sure of
+// it at the edge.
+func writeError(w http.ResponseWriter, e *apiError, redact string) int {
 	out := *e
 	if redact != "" {
 		out.Message = strings.ReplaceAll(out.Message, redact, "[token]")
+		out.Code = strings.ReplaceAll(out.Code, redact, "[token]") // an unknown code is passed on
 	}
 	h := w.Header()
-	h.Set("Content-Type", protocol.ContentType)
+	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-store")
 	if e.retryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(int((e.retryAfter+time.Second-1)/time.Second)))
 	}
 	w.WriteHeader(e.status)
 	_ = json.NewEncoder(w).Encode(&out)
+	return e.status
 }
 
 // eksAuthStatus is the HTTP status of each EKS Auth error code, used when an
 // error carries a known code but no HTTP response (e.g. a fake client).
 var eksAuthStatus = map[string]int{
-	protocol.CodeAccessDenied:       http.StatusBadRequest,
-	protocol.CodeExpiredToken:       http.StatusBadRequest,
-	protocol.CodeInvalidParameter:   http.StatusBadRequest,
-	protocol.CodeInvalidRequest:     http.StatusBadRequest,
-	protocol.CodeInvalidToken:       http.StatusBadRequest,
-	protocol.CodeResourceNotFound:   http.StatusNotFound,
-	protocol.CodeThrottling:         http.StatusTooManyRequests,
-	protocol.CodeInternalServer:     http.StatusInternalServerError,
-	protocol.CodeServiceUnavailable: http.StatusServiceUnavailable,
+	codeAccessDenied:       http.StatusBadRequest,
+	codeExpiredToken:       http.StatusBadRequest,
+	codeInvalidParameter:   http.StatusBadRequest,
+	codeInvalidRequest:     http.StatusBadRequest,
+	codeInvalidToken:       http.StatusBadRequest,
+	codeResourceNotFound:   http.StatusNotFound,
+	codeThrottling:         http.StatusTooManyRequests,
+	codeInternalServer:     http.StatusInternalServerError,
+	codeServiceUnavailable: http.StatusServiceUnavailable,
 }
 
 // upstreamError maps a failed credentials fetch to the answer a pod gets:
@@ -129,7 +150,7 @@ func upstreamError(err error) *apiError {
 		if ne == nil {
 			cause = se.Err
 		}
-		return newError(http.StatusServiceUnavailable, protocol.CodeServiceUnavailable, "EKS Auth is unreachable: %v", cause)
+		return newError(http.StatusServiceUnavailable, codeServiceUnavailable, "EKS Auth is unreachable: %v", cause)
 	default:
 		return newError(http.StatusBadGateway, codeUpstreamError, "fetching credentials from EKS Auth failed: %v", err)
 	}
@@ -138,10 +159,32 @@ func upstreamError(err error) *apiError {
 // knownCode reports whether code is one of EKS Auth's nine (matched
 // case-insensitively, as the client does) and its canonical status.
 func knownCode(code string) (int, bool) {
+	_, status, ok := canonicalCode(code)
+	return status, ok
+}
+
+// canonicalCode returns EKS Auth's spelling of code, if it is one of the
+// nine, and its status.
+func canonicalCode(code string) (string, int, bool) {
 	for c, status := range eksAuthStatus {
 		if strings.EqualFold(c, code) {
-			return status, true
+			return c, status, true
 		}
 	}
-	return 0, false
+	return "", 0, false
+}
+
+// revoked reports whether err says that the pod's access is gone (the
+// association deleted, the role's trust withdrawn, the token invalid or
+// expired), so that whatever is cached for the token must go at once.
+// Throttling, 5xx, timeouts and unreachability are not: they keep valid
+// credentials in service.
+func revoked(err error) bool {
+	var (
+		nf *types.ResourceNotFoundException
+		ad *types.AccessDeniedException
+		it *types.InvalidTokenException
+		et *types.ExpiredTokenException
+	)
+	return errors.As(err, &nf) || errors.As(err, &ad) || errors.As(err, &it) || errors.As(err, &et)
 }

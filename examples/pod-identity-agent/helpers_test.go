@@ -7,8 +7,12 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
+	"os"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -16,8 +20,31 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/podidentity/podidentity/eksauth"
+	"github.com/podidentity/podidentity/eksauth/eksauthtest"
 	"github.com/podidentity/podidentity/eksauth/types"
 )
+
+// podAddr is the loopback address of pod i: like a pod on a node, each
+// test pod has an address of its own (all of 127.0.0.0/8 is loopback on
+// Linux, nothing to set up), and the agent limits new tokens per address.
+func podAddr(i int) netip.Addr {
+	return netip.AddrFrom4([4]byte{127, byte(1 + i>>16), byte(i >> 8), byte(i)})
+}
+
+// podHTTPClient is an HTTP client whose connections come from podAddr(i).
+func podHTTPClient(tb testing.TB, i int) *http.Client {
+	d := &net.Dialer{LocalAddr: &net.TCPAddr{IP: podAddr(i).AsSlice()}}
+	t := &http.Transport{DialContext: d.DialContext, MaxIdleConnsPerHost: 64}
+	tb.Cleanup(t.CloseIdleConnections)
+	return &http.Client{Transport: t}
+}
+
+// isCall reports whether the emulator's request r was an
+// AssumeRoleForPodIdentity call (POST /clusters/NAME/assume-role-for-pod-identity).
+func isCall(r eksauthtest.Request) bool {
+	rest, ok := strings.CutPrefix(r.Path, "/clusters/")
+	return ok && strings.HasSuffix(rest, "/assume-role-for-pod-identity") && strings.Count(rest, "/") == 1
+}
 
 // Secrets the fake EKS Auth hands out; tests assert they never reach a log.
 const (
@@ -188,4 +215,13 @@ func serve(t testing.TB, h http.Handler, req *http.Request) response {
 		t.Errorf("error body %q is not JSON: %v", body, err)
 	}
 	return r
+}
+
+func readFile(t *testing.T, name string) string {
+	t.Helper()
+	b, err := os.ReadFile(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

@@ -3,8 +3,9 @@ package main
 import (
 	"testing"
 
-	"github.com/podidentity/podidentity/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
-// TestMain fails the package if a test leaves a goroutine behind.
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+// TestMain fails the package if a test leaves a goroutine behind: a first
+// fetch or a refresh outliving its bound, for one.
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

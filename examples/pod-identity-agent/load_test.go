@@ -15,7 +15,6 @@ import (
 
 	"github.com/podidentity/podidentity/eksauth"
 	"github.com/podidentity/podidentity/eksauth/eksauthtest"
-	"github.com/podidentity/podidentity/internal/protocol"
 )
 
 // podsPerNode is the usual maximum of pods on one node.
@@ -24,11 +23,11 @@ const podsPerNode = 110
 // loadRig is an emulator, an agent on loopback in front of it, and the
 // tokens of podsPerNode pods.
 type loadRig struct {
-	srv    *eksauthtest.Server
-	agent  *agent
-	url    string
-	client *http.Client
-	tokens []string
+	srv     *eksauthtest.Server
+	agent   *agent
+	url     string
+	clients []*http.Client // one per pod, from the pod's own address
+	tokens  []string
 }
 
 func newLoadRig(tb testing.TB) *loadRig {
@@ -48,15 +47,14 @@ func newLoadRig(tb testing.TB) *loadRig {
 	hs := httptest.NewServer(a)
 	tb.Cleanup(hs.Close)
 	r := &loadRig{
-		srv:    srv,
-		agent:  a,
-		url:    hs.URL + credentialsPath,
-		client: &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 256}},
+		srv:   srv,
+		agent: a,
+		url:   hs.URL + credentialsPath,
 	}
-	tb.Cleanup(r.client.CloseIdleConnections)
 	for i := range podsPerNode {
 		pod := eksauthtest.Pod{Cluster: e2eCluster, Namespace: "team-a", ServiceAccount: "web", Name: fmt.Sprintf("web-%03d", i)}
 		r.tokens = append(r.tokens, srv.Token(pod, 24*time.Hour))
+		r.clients = append(r.clients, podHTTPClient(tb, i))
 	}
 	return r
 }
@@ -70,7 +68,7 @@ func (r *loadRig) get(tb testing.TB, i int) (int, string) {
 		return 0, ""
 	}
 	req.Header.Set("Authorization", r.tokens[i])
-	resp, err := r.client.Do(req)
+	resp, err := r.clients[i].Do(req)
 	if err != nil {
 		tb.Error(err)
 		return 0, ""
@@ -89,7 +87,7 @@ func (r *loadRig) get(tb testing.TB, i int) (int, string) {
 func (r *loadRig) upstreamCalls() int {
 	n := 0
 	for _, req := range r.srv.Requests() {
-		if _, ok := protocol.ClusterFromPath(req.Path); ok {
+		if isCall(req) {
 			n++
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"os"
 	"os/signal"
+	"regexp"
 	"strings"
 	"sync"
 	"syscall"
@@ -19,9 +20,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
-	"github.com/aws/smithy-go/logging"
 	"github.com/podidentity/podidentity/eksauth"
-	"github.com/podidentity/podidentity/internal/protocol"
 )
 
 func main() {
@@ -38,6 +37,9 @@ func main() {
 	}
 }
 
+// clusterNamePattern is EKS's rule for cluster names.
+var clusterNamePattern = regexp.MustCompile(`^[0-9A-Za-z][A-Za-z0-9_-]{0,99}$`)
+
 // errUsage marks errors in the command line; flag has printed them.
 var errUsage = errors.New("usage")
 
@@ -51,6 +53,7 @@ type flags struct {
 	burst                     int
 	upstreamTimeout           time.Duration
 	maxInflight               int
+	maxPending, perSource     int
 	shutdownTimeout           time.Duration
 	nodeName, instanceID      string
 	zone                      string
@@ -84,12 +87,14 @@ Flags:
 	fs.StringVar(&f.region, "region", "", "AWS `region` of the cluster; empty means the SDK's (AWS_REGION, shared config, IMDS)")
 	fs.StringVar(&f.endpoint, "endpoint", "", "EKS Auth base endpoint `URL`, e.g. an emulator's; empty means the one resolved from the region (or AWS_ENDPOINT_URL_EKS_AUTH)")
 	fs.StringVar(&f.listen, "listen", "127.0.0.1:8023", "comma-separated `addresses` to listen on")
-	fs.IntVar(&f.cacheSize, "cache-size", 1024, "most tokens (about one per pod) whose credentials are cached; the least recently used go first")
+	fs.IntVar(&f.cacheSize, "cache-size", 4096, "most tokens (about one per pod) whose credentials are cached; the least recently used go first")
 	fs.DurationVar(&f.idleTTL, "idle-ttl", time.Hour, "forget a token not presented for this long (0: only the LRU bound)")
 	fs.Float64Var(&f.rate, "rate", 10, "requests per second allowed per pod token, answered 429 beyond (0: unlimited)")
 	fs.IntVar(&f.burst, "burst", 50, "requests a pod token may make at once before -rate applies")
 	fs.DurationVar(&f.upstreamTimeout, "upstream-timeout", 10*time.Second, "deadline of one EKS Auth exchange, retries included; answered 504 beyond")
 	fs.IntVar(&f.maxInflight, "max-inflight", 32, "EKS Auth calls in flight at once, across pods (0: unbounded)")
+	fs.IntVar(&f.maxPending, "max-pending", 256, "tokens whose first exchange may be under way at once; beyond, new tokens are answered 503")
+	fs.IntVar(&f.perSource, "max-pending-per-source", 8, "tokens one source address (a pod) may have under way at once; beyond, 429")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to let requests finish on SIGINT/SIGTERM")
 	fs.StringVar(&f.nodeName, "node-name", "", "node `name` sent to EKS Auth as eksNodeName (optional)")
 	fs.StringVar(&f.instanceID, "instance-id", "", "EC2 instance `ID` sent to EKS Auth (optional)")
@@ -108,7 +113,7 @@ Flags:
 	switch {
 	case f.cluster == "":
 		problems = append(problems, "-cluster is required: the name of the EKS cluster this node belongs to")
-	case !protocol.ValidClusterName(f.cluster):
+	case !clusterNamePattern.MatchString(f.cluster):
 		problems = append(problems, fmt.Sprintf("-cluster %q: want 1 to 100 letters, digits, '-' or '_', starting with a letter or digit", f.cluster))
 	}
 	if f.region != "" && !validRegion(f.region) {
@@ -140,6 +145,8 @@ Flags:
 		{"-burst", f.burst < 1, "must be at least 1"},
 		{"-upstream-timeout", f.upstreamTimeout <= 0, "must be positive"},
 		{"-max-inflight", f.maxInflight < 0, "must not be negative"},
+		{"-max-pending", f.maxPending < 1, "must be at least 1"},
+		{"-max-pending-per-source", f.perSource < 1, "must be at least 1"},
 		{"-shutdown-timeout", f.shutdownTimeout < 0, "must not be negative"},
 	} {
 		if c.bad {
@@ -201,6 +208,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		burst:           f.burst,
 		upstreamTimeout: f.upstreamTimeout,
 		maxInflight:     f.maxInflight,
+		maxPending:      f.maxPending,
+		perSource:       f.perSource,
 		nodeName:        f.nodeName,
 		instanceID:      f.instanceID,
 		zone:            f.zone,
@@ -314,18 +323,4 @@ func checkEndpoint(endpoint string) error {
 		return errors.New("want a host, as in http://127.0.0.1:8765")
 	}
 	return nil
-}
-
-// smithyLogger sends the credentials provider's lines to slog at debug
-// level: the gate (upstream.go) already logs each call and its outcome, and
-// these add the provider's refresh decisions. They quote the client's
-// errors, so token (the pod's) is scrubbed, as in the gate's lines.
-func smithyLogger(log *slog.Logger, token string) logging.Logger {
-	return logging.LoggerFunc(func(_ logging.Classification, format string, v ...any) {
-		line := fmt.Sprintf(format, v...)
-		if token != "" {
-			line = strings.ReplaceAll(line, token, "[token]")
-		}
-		log.Debug(line)
-	})
 }

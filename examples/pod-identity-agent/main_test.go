@@ -51,7 +51,7 @@ func TestFlags(t *testing.T) {
 			if !strings.Contains(stderr.String(), tc.stderr) {
 				t.Errorf("stderr = %q, want it to mention %q", stderr.String(), tc.stderr)
 			}
-			if err == nil && (f.listen != "127.0.0.1:8023" || f.cacheSize != 1024 || f.idleTTL != time.Hour) {
+			if err == nil && (f.listen != "127.0.0.1:8023" || f.cacheSize != 4096 || f.idleTTL != time.Hour) {
 				t.Errorf("defaults = %+v", f)
 			}
 		})

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/podidentity/podidentity/internal/protocol"
 )
 
 // maxTokenLen caps the Authorization value the agent looks at. Projected
@@ -40,7 +38,7 @@ func peekClaims(token string) (claims, error) {
 	if len(token) > maxTokenLen {
 		return claims{}, fmt.Errorf("%w: longer than %d bytes", errMalformedToken, maxTokenLen)
 	}
-	if !protocol.ValidToken(token) {
+	if !validToken(token) {
 		return claims{}, fmt.Errorf("%w: want three base64url parts separated by dots", errMalformedToken)
 	}
 	payload := strings.Split(token, ".")[1]
@@ -97,4 +95,24 @@ func numericDate(n *json.Number) (time.Time, error) {
 	}
 	sec := int64(f)
 	return time.Unix(sec, int64((f-float64(sec))*1e9)).UTC(), nil
+}
+
+// validToken reports whether s matches EKS Auth's token pattern,
+// ^[A-Za-z0-9-_=]+\.[A-Za-z0-9-_=]+\.[A-Za-z0-9-_=]+$: three non-empty
+// base64url parts (padding allowed), which also rules out CR and LF. The
+// client checks the same before sending; checking here answers 400 without
+// taking a slot of the first-fetch table.
+func validToken(s string) bool {
+	parts, n := 0, 0
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_', c == '=':
+			n++
+		case c == '.' && n > 0:
+			parts, n = parts+1, 0
+		default:
+			return false
+		}
+	}
+	return parts == 2 && n > 0
 }

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
@@ -20,35 +19,28 @@ type assumer interface {
 	AssumeRoleForPodIdentity(ctx context.Context, in *eksauth.AssumeRoleForPodIdentityInput, optFns ...func(*eksauth.Options)) (*eksauth.AssumeRoleForPodIdentityOutput, error)
 }
 
-// upstream is the shared gate in front of EKS Auth: every call of every
-// pod's provider passes through it. It bounds the calls in flight (so that a
-// node full of starting pods does not burst into EKS Auth's throttling),
-// puts a deadline on each call, adds the node's identity, and logs one line
-// per call.
+// upstream is the shared gate in front of EKS Auth: every call, first
+// fetch or refresh, goes through call. It bounds the calls in flight (so
+// that a node full of starting pods does not burst into EKS Auth's
+// throttling), puts a deadline on each call, adds the node's identity, and
+// logs and counts each call.
 type upstream struct {
 	client  assumer
+	cluster string
 	timeout time.Duration
 	sem     chan struct{} // one slot per call in flight; nil means unbounded
 	log     *slog.Logger
+	metrics *metrics
+	now     func() time.Time // the clock of the grants' schedule
 
 	// Optional node identity sent with each call (EKS Auth's 2026 fields).
 	nodeName, instanceID, zone string
 }
 
-// forPod returns the client that pod's provider uses: the gate, labelled
-// with the pod's claims for the log.
-func (u *upstream) forPod(c claims) assumer { return podClient{u: u, c: c} }
-
-type podClient struct {
-	u *upstream
-	c claims
-}
-
-func (p podClient) AssumeRoleForPodIdentity(ctx context.Context, in *eksauth.AssumeRoleForPodIdentityInput, optFns ...func(*eksauth.Options)) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
-	u := p.u
-	// The provider runs a shared fetch without the caller's cancellation;
-	// this deadline (also the provider's Timeout) bounds it, the wait for a
-	// slot included.
+// call exchanges token (of a pod with claims c) with EKS Auth and returns
+// the answer's credentials. kind is kindFirst or kindRefresh. ctx bounds
+// the wait for a slot and the call; the upstream timeout applies on top.
+func (u *upstream) call(ctx context.Context, kind string, c claims, token string) (*grant, error) {
 	if u.timeout > 0 {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithTimeout(ctx, u.timeout)
@@ -60,39 +52,52 @@ func (p podClient) AssumeRoleForPodIdentity(ctx context.Context, in *eksauth.Ass
 		case u.sem <- struct{}{}:
 			defer func() { <-u.sem }()
 		case <-ctx.Done():
+			u.metrics.budgetWait.WithLabelValues(kind).Observe(time.Since(start).Seconds())
 			err := ctx.Err()
-			u.logCall(ctx, p.c, start, nil, err, aws.ToString(in.Token))
+			u.record(ctx, kind, c, start, nil, err, token)
 			return nil, err
 		}
 	}
-	in2 := *in
-	if in2.EksNodeName == nil && u.nodeName != "" {
-		in2.EksNodeName = &u.nodeName
+	u.metrics.budgetWait.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+	in := &eksauth.AssumeRoleForPodIdentityInput{ClusterName: &u.cluster, Token: &token}
+	if u.nodeName != "" {
+		in.EksNodeName = &u.nodeName
 	}
-	if in2.InstanceId == nil && u.instanceID != "" {
-		in2.InstanceId = &u.instanceID
+	if u.instanceID != "" {
+		in.InstanceId = &u.instanceID
 	}
-	if in2.Zone == nil && u.zone != "" {
-		in2.Zone = &u.zone
+	if u.zone != "" {
+		in.Zone = &u.zone
 	}
-	out, err := u.client.AssumeRoleForPodIdentity(ctx, &in2, optFns...)
-	u.logCall(ctx, p.c, start, out, err, aws.ToString(in.Token))
-	return out, err
+	out, err := u.client.AssumeRoleForPodIdentity(ctx, in)
+	var g *grant
+	if err == nil {
+		g, err = newGrant(out, u.now())
+	}
+	u.record(ctx, kind, c, start, out, err, token)
+	return g, err
 }
 
-// logCall writes the one line per upstream call. It names the pod by its
-// claims (unverified until the call succeeds); of the answer it logs only
-// the role, the expiry and the request ID, never the token or a key
-// (token is passed only to scrub it from messages).
-func (u *upstream) logCall(ctx context.Context, c claims, start time.Time, out *eksauth.AssumeRoleForPodIdentityOutput, err error, token string) {
+// record writes the one log line per upstream call and counts it. It
+// names the pod by its claims (unverified until the call succeeds); of the
+// answer it logs only the role, the expiry and the request ID, never the
+// token or a key (token is passed only to scrub it from messages).
+func (u *upstream) record(ctx context.Context, kind string, c claims, start time.Time, out *eksauth.AssumeRoleForPodIdentityOutput, err error, token string) {
+	d := time.Since(start)
 	attrs := []slog.Attr{
 		slog.String("pod_uid", c.podUID),
 		slog.String("pod", c.namespace+"/"+c.podName),
 		slog.String("service_account", c.serviceAccount),
-		slog.Duration("duration", time.Since(start).Round(time.Microsecond)),
+		slog.String("kind", kind),
+		slog.Duration("duration", d.Round(time.Microsecond)),
 	}
 	if err != nil {
 		ae := upstreamError(err)
+		outcome := "error"
+		if errors.Is(err, context.Canceled) {
+			outcome = "canceled" // every waiting pod left
+		}
+		u.metrics.call(kind, outcome, metricCode(ae.Code), d)
 		attrs = append(attrs, slog.Int("status", ae.status), slog.String("code", ae.Code))
 		var re *awshttp.ResponseError
 		if errors.As(err, &re) && re.ServiceRequestID() != "" {
@@ -112,16 +117,28 @@ func (u *upstream) logCall(ctx context.Context, c claims, start time.Time, out *
 		u.log.LogAttrs(ctx, slog.LevelWarn, "eksauth call failed", attrs...)
 		return
 	}
-	if out != nil {
-		if id, ok := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata); ok {
-			attrs = append(attrs, slog.String("request_id", id))
-		}
-		if out.AssumedRoleUser != nil && out.AssumedRoleUser.Arn != nil {
-			attrs = append(attrs, slog.String("role", *out.AssumedRoleUser.Arn))
-		}
-		if out.Credentials != nil && out.Credentials.Expiration != nil {
-			attrs = append(attrs, slog.Time("expires", out.Credentials.Expiration.UTC()))
-		}
+	u.metrics.call(kind, "success", "", d)
+	if id, ok := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata); ok {
+		attrs = append(attrs, slog.String("request_id", id))
 	}
+	if out.AssumedRoleUser != nil && out.AssumedRoleUser.Arn != nil {
+		attrs = append(attrs, slog.String("role", *out.AssumedRoleUser.Arn))
+	}
+	attrs = append(attrs, slog.Time("expires", out.Credentials.Expiration.UTC()))
 	u.log.LogAttrs(ctx, slog.LevelInfo, "eksauth call", attrs...)
+}
+
+// metricCode is the code label of a failed call: EKS Auth's nine and the
+// agent's own codes as they are, anything else (an unknown code EKS Auth
+// or a proxy sent, which could be anything, even an echo of the request)
+// as UpstreamError.
+func metricCode(code string) string {
+	if c, _, ok := canonicalCode(code); ok {
+		return c
+	}
+	switch code {
+	case codeUpstreamTimeout, codeUpstreamError, codeInternalError:
+		return code
+	}
+	return codeUpstreamError
 }
