@@ -33,14 +33,17 @@ const (
 
 // artifacts are the programs the box runs, prepared outside it.
 type artifacts struct {
-	Agent    string // our pod-identity-agent
-	Official string // the official EKS Pod Identity Agent
-	GoClient string // internal/goclient
-	Python   string // the interpreter with botocore
-	Node     string
-	JSDir    string // npm ci'd packages, and client.js copied in
-	PyScript string
-	Versions map[string]string // client name to the version it prints
+	Agent string // our pod-identity-agent
+	// AgentInit: the agent has an init subcommand, and listens on the two
+	// addresses by default.
+	AgentInit bool
+	Official  string // the official EKS Pod Identity Agent
+	GoClient  string // internal/goclient
+	Python    string // the interpreter with botocore
+	Node      string
+	JSDir     string // npm ci'd packages, and client.js copied in
+	PyScript  string
+	Versions  map[string]string // client name to the version it prints
 }
 
 var (
@@ -87,7 +90,13 @@ func outside(m *testing.M) int {
 		return m.Run()
 	}
 	b, _ := json.Marshal(a)
-	cmd := exec.Command("unshare", append([]string{"--net", "--", os.Args[0]}, os.Args[1:]...)...)
+	args := append([]string{"--net", "--", os.Args[0]}, os.Args[1:]...)
+	if !flagSet("test.parallel") {
+		// The pods mostly wait (their SDKs' retries sleep a second or
+		// more), so more of them than cores run at once.
+		args = append(args, "-test.parallel=8")
+	}
+	cmd := exec.Command("unshare", args...)
 	cmd.Env = append(os.Environ(), envInBox+"=1", envArtifacts+"="+string(b))
 	cmd.Stdin, cmd.Stdout, cmd.Stderr = os.Stdin, os.Stdout, os.Stderr
 	if err := cmd.Run(); err != nil {
@@ -101,26 +110,64 @@ func outside(m *testing.M) int {
 	return 0
 }
 
-// inside brings lo up with the agent's addresses and runs the tests.
+func flagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
+}
+
+// inside sets up the box's network and runs the tests.
 func inside(m *testing.M) int {
 	if err := json.Unmarshal([]byte(os.Getenv(envArtifacts)), &art); err != nil {
 		boxErr = fmt.Errorf("artifacts: %w", err)
 	} else {
-		boxErr = setupLoopback()
+		boxErr = setupNetwork()
 	}
 	return m.Run()
 }
 
-// setupLoopback puts 169.254.170.23/32 and fd00:ec2::23/128 on lo (nodad:
-// usable at once, no duplicate address detection to wait for).
-func setupLoopback() error {
+// initNote says how the agent's addresses came to be in the box.
+var initNote string
+
+// setupNetwork brings lo up and puts the agent's addresses in place: with
+// the agent's own init (the dummy link pod-id-link0, as on a node) when
+// the agent has one and the kernel has the dummy driver, else on lo.
+func setupNetwork() error {
+	if err := ip("link", "set", "lo", "up"); err != nil {
+		return err
+	}
+	if art.AgentInit {
+		out, err := exec.Command(art.Agent, "init").CombinedOutput()
+		if err == nil {
+			initNote = "addresses put on pod-id-link0 by pod-identity-agent init"
+			return nil
+		}
+		// A kernel without the dummy driver (some sandboxes) cannot hold
+		// pod-id-link0; the addresses then go on lo, which serves pods
+		// the same way.
+		initNote = fmt.Sprintf("pod-identity-agent init failed here (%v: %s); addresses on lo instead", err, strings.TrimSpace(string(out)))
+	} else {
+		initNote = "addresses on lo (this agent has no init)"
+	}
+	return addrsOnLoopback()
+}
+
+func ip(args ...string) error {
+	if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
+		return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+	}
+	return nil
+}
+
+// addrsOnLoopback puts 169.254.170.23/32 and fd00:ec2::23/128 on lo
+// (nodad: usable at once, no duplicate address detection to wait for).
+func addrsOnLoopback() error {
 	for _, args := range [][]string{
-		{"link", "set", "lo", "up"},
 		{"addr", "add", agentIPv4 + "/32", "dev", "lo"},
 		{"-6", "addr", "add", agentIPv6 + "/128", "dev", "lo", "nodad"},
 	} {
-		if out, err := exec.Command("ip", args...).CombinedOutput(); err != nil {
-			return fmt.Errorf("ip %s: %v: %s", strings.Join(args, " "), err, out)
+		if err := ip(args...); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -154,10 +201,17 @@ func prepare() (artifacts, error) {
 		return a, err
 	}
 	mod, _ := realclients.ModuleRoot()
-	a.Agent = filepath.Join(dir, "pod-identity-agent")
-	if err := realclients.GoBuild(repo, "./examples/pod-identity-agent", a.Agent); err != nil {
-		return a, err
+	// PODIDENTITY_E2E_AGENT runs the suite on an agent built elsewhere
+	// (another branch's, say).
+	if a.Agent = os.Getenv("PODIDENTITY_E2E_AGENT"); a.Agent == "" {
+		a.Agent = filepath.Join(dir, "pod-identity-agent")
+		if err := realclients.GoBuild(repo, "./examples/pod-identity-agent", a.Agent); err != nil {
+			return a, err
+		}
 	}
+	// An agent with init answers its help with status 0; one without it
+	// calls "init" an unexpected argument (status 2).
+	a.AgentInit = exec.Command(a.Agent, "init", "-h").Run() == nil
 	a.GoClient = filepath.Join(dir, "goclient")
 	if err := realclients.GoBuild(mod, "./node/internal/goclient", a.GoClient); err != nil {
 		return a, err

@@ -211,11 +211,14 @@ func nodeEnv(t *testing.T, emu *emulator) []string {
 	}
 }
 
-// ourAgent starts examples/pod-identity-agent on both addresses.
+// ourAgent starts examples/pod-identity-agent on both addresses: its
+// defaults, when it has init.
 func ourAgent(t *testing.T, emu *emulator) *agentProc {
-	return startAgent(t, "podidentity", nodeEnv(t, emu), art.Agent,
-		"-cluster", cluster, "-endpoint", emu.Endpoint(),
-		"-listen", agentIPv4+":80,["+agentIPv6+"]:80")
+	args := []string{"-cluster", cluster, "-endpoint", emu.Endpoint()}
+	if !art.AgentInit {
+		args = append(args, "-listen", agentIPv4+":80,["+agentIPv6+"]:80")
+	}
+	return startAgent(t, "podidentity", nodeEnv(t, emu), art.Agent, args...)
 }
 
 // officialAgent starts the official agent on both addresses, its probes
@@ -327,6 +330,7 @@ func TestNodeInABox(t *testing.T) {
 		t.Logf("client %s: %s", c.name, versionOf(c))
 	}
 	t.Logf("official agent: %s", art.Versions["official"])
+	t.Logf("box: %s", initNote)
 
 	var mu sync.Mutex
 	got := map[string]outcome{} // by agent/client/url/case
