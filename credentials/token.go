@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"strings"
+	"syscall"
 )
 
 // DefaultTokenPath is where EKS mounts a pod's Pod Identity service-account
@@ -38,6 +39,10 @@ var (
 	ErrEmptyToken   = errors.New("empty token")
 	ErrTokenNewline = errors.New("token contains CR or LF")
 	ErrTokenTooLong = fmt.Errorf("token longer than %d bytes", maxTokenSize)
+	// ErrNotRegular: the path names a directory, a FIFO, a device or a
+	// socket. The kubelet projects a regular file (through symlinks,
+	// which are followed); reading anything else could block or never end.
+	ErrNotRegular = errors.New("not a regular file")
 )
 
 // TokenFileError is a [TokenFile]'s failure. It names the file and never
@@ -54,30 +59,83 @@ func (e *TokenFileError) Unwrap() error { return e.Err }
 
 // TokenFile returns a [TokenRetriever] that reads the token from path on
 // every call, since the kubelet rewrites the file as it rotates the token.
-// Trailing CR and LF are trimmed. A file that is missing, empty, larger
-// than 64 KiB, or with CR or LF inside the token fails with a
-// [*TokenFileError].
-func TokenFile(path string) TokenRetriever { return tokenFile(path) }
+// Trailing CR and LF are trimmed. A file that is missing, not a regular
+// file, empty, larger than 64 KiB, or with CR or LF inside the token fails
+// with a [*TokenFileError].
+//
+// The read never outlasts ctx (a [Provider] bounds it with
+// [Options.Timeout]): the file is opened without blocking, so a FIFO or a
+// device cannot hold it, and the read runs aside, so a call returns at
+// ctx's end with ctx's error even when the kernel holds the read (a hung
+// network mount). Such a read cannot be interrupted: its goroutine ends
+// when the kernel lets go, and until then later calls wait for it rather
+// than start another, so at most one read per TokenFile is ever pending.
+func TokenFile(path string) TokenRetriever {
+	return newTokenFile(path, openToken)
+}
 
-type tokenFile string
+func newTokenFile(path string, open func(string) (*os.File, error)) *tokenFile {
+	return &tokenFile{path: path, open: open, idle: make(chan struct{}, 1)}
+}
 
-func (path tokenFile) GetToken(ctx context.Context) (string, error) {
+type tokenFile struct {
+	path string
+	open func(string) (*os.File, error)
+	idle chan struct{} // holds a value while no read is pending
+}
+
+func (t *tokenFile) GetToken(ctx context.Context) (string, error) {
 	if err := ctx.Err(); err != nil {
 		return "", err
 	}
-	tok, err := readToken(string(path))
-	if err != nil {
-		return "", &TokenFileError{Path: string(path), Err: err}
+	select {
+	case t.idle <- struct{}{}:
+	case <-ctx.Done():
+		return "", &TokenFileError{Path: t.path, Err: fmt.Errorf("an earlier read is still blocked: %w", ctx.Err())}
 	}
-	return tok, nil
+	type result struct {
+		tok string
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		tok, err := readToken(t.path, t.open)
+		<-t.idle
+		done <- result{tok, err}
+	}()
+	select {
+	case r := <-done:
+		if r.err != nil {
+			return "", &TokenFileError{Path: t.path, Err: r.err}
+		}
+		return r.tok, nil
+	case <-ctx.Done():
+		return "", &TokenFileError{Path: t.path, Err: fmt.Errorf("read did not finish: %w", ctx.Err())}
+	}
 }
 
-func readToken(path string) (string, error) {
-	f, err := os.Open(path)
+// openToken opens path for reading without waiting: O_NONBLOCK makes the
+// open of a FIFO return at once rather than wait for a writer; O_NOCTTY
+// keeps a terminal from becoming the process's.
+func openToken(path string) (*os.File, error) {
+	return os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK|syscall.O_NOCTTY, 0)
+}
+
+func readToken(path string, open func(string) (*os.File, error)) (string, error) {
+	f, err := open(path)
 	if err != nil {
 		return "", withoutPath(err)
 	}
 	defer f.Close()
+	// Of the opened file, not of the path, so that the check and the read
+	// are of the same file even while the kubelet swaps its symlinks.
+	fi, err := f.Stat()
+	if err != nil {
+		return "", withoutPath(err)
+	}
+	if !fi.Mode().IsRegular() {
+		return "", fmt.Errorf("%w (%s)", ErrNotRegular, fileKind(fi.Mode()))
+	}
 	b, err := io.ReadAll(io.LimitReader(f, maxTokenSize+1))
 	if err != nil {
 		return "", withoutPath(err)
@@ -93,6 +151,23 @@ func readToken(path string) (string, error) {
 		return "", ErrTokenNewline
 	}
 	return tok, nil
+}
+
+// fileKind names what a non-regular file is, for the error.
+func fileKind(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a directory"
+	case m&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeCharDevice != 0:
+		return "a character device"
+	case m&fs.ModeDevice != 0:
+		return "a block device"
+	}
+	return "mode " + m.Type().String()
 }
 
 // withoutPath drops an *fs.PathError's wrapper, whose path TokenFileError

@@ -74,7 +74,10 @@
 // retries and refreshes against a real server. [WithRandomFaults] makes the
 // server unreliable instead, for chaos and soak tests: each request gets,
 // with a given probability, one of a set of faults drawn at random
-// ([WithFaultSeed] repeats a run). [Server.Requests] returns
+// ([WithFaultSeed] repeats a run). [WithThrottling] models the account's
+// request rate, a token bucket shared by every call, beyond which the server
+// answers ThrottlingException (429) as EKS Auth does, to test how a node's
+// clients share that rate. [Server.Requests] returns
 // what the server received and what it answered; a request appears as soon
 // as it arrives, so a test can wait for it while a Delay holds it.
 //

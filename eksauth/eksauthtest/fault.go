@@ -49,11 +49,12 @@ type Request struct {
 	Body      []byte // up to 1 MiB + 1 byte
 	RequestID string // the X-Amzn-Requestid answered
 
-	Status  int    // the status answered; 0 if none (yet)
-	Code    string // the error code answered; "" for a success or a bare status
-	Fault   bool   // answered (or delayed) by an injected Fault
-	Done    bool   // answered, or dropped; false while in flight
-	Dropped bool   // the connection was closed without a (complete) answer
+	Status    int    // the status answered; 0 if none (yet)
+	Code      string // the error code answered; "" for a success or a bare status
+	Fault     bool   // answered (or delayed) by an injected or random Fault, or throttled
+	Throttled bool   // answered ThrottlingException by WithThrottling (Fault is set too)
+	Done      bool   // answered, or dropped; false while in flight
+	Dropped   bool   // the connection was closed without a (complete) answer
 }
 
 // Cluster returns the cluster name of the request's path, or "".

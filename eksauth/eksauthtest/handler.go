@@ -98,7 +98,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	status, code, out := ans.encode(w.Header())
-	s.update(rec, func(r *Request) { r.Status, r.Code, r.Done, r.Dropped = status, code, true, truncate })
+	s.update(rec, func(r *Request) {
+		r.Status, r.Code, r.Done, r.Dropped = status, code, true, truncate
+		if ans.throttled {
+			r.Fault, r.Throttled = true, true
+		}
+	})
 	if truncate {
 		writeTruncated(w, status, out)
 	}
@@ -112,6 +117,8 @@ type answer struct {
 	body []byte    // the success body
 	err  *apiError // or the error
 	raw  string    // with err: a body to send instead of the JSON error
+
+	throttled bool // err is WithThrottling's answer
 }
 
 // encode sets the answer's headers and returns its status, error code and
@@ -150,6 +157,11 @@ func (s *Server) handle(r *http.Request, body []byte) answer {
 	if !ok || r.Method != http.MethodPost {
 		return answer{err: &apiError{status: http.StatusNotFound, code: "UnknownOperationException",
 			msg: fmt.Sprintf("No operation matches %s %s.", r.Method, clip(r.URL.Path))}}
+	}
+	// The account's rate applies to every call of the operation, before
+	// its input is looked at, as a front end's throttle does.
+	if !s.allowRequest() {
+		return answer{err: faultError(Fault{Code: protocol.CodeThrottling}), throttled: true}
 	}
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != protocol.ContentType {

@@ -67,6 +67,7 @@ type Server struct {
 	roleIDs  map[string]string        // guarded by mu, role ARN to its AROA ID
 	faults   []Fault                  // guarded by mu, FIFO
 	random   randomFaults             // guarded by mu: WithRandomFaults
+	throttle *bucket                  // guarded by mu: WithThrottling; nil without
 	requests []*Request               // guarded by mu, also their fields
 }
 
@@ -150,7 +151,8 @@ func WithListener(l net.Listener) Option { return func(s *Server) { s.listener =
 // httptest.NewServer. Call Close when done. It panics if it cannot listen
 // or an option is invalid (a region that is not a region name, a negative
 // or sub-second lifetime, node credentials without a secret, a random
-// fault rate outside [0, 1] or without faults).
+// fault rate outside [0, 1] or without faults, a throttling rate below 0
+// or a burst below 1).
 func NewServer(opts ...Option) *Server {
 	s := &Server{
 		region:   DefaultRegion,
@@ -180,6 +182,11 @@ func NewServer(opts ...Option) *Server {
 	}
 	if err := s.random.init(); err != nil {
 		panic("eksauthtest: " + err.Error())
+	}
+	if s.throttle != nil {
+		if err := s.throttle.init(); err != nil {
+			panic("eksauthtest: " + err.Error())
+		}
 	}
 	if (s.node.AccessKeyID == "") != (s.node.SecretAccessKey == "") {
 		panic("eksauthtest: WithNodeCredentials needs both an access key ID and a secret access key")

@@ -28,6 +28,9 @@
 //	-fault-rate p            answer a fraction p (0 to 1) of API requests with a random
 //	                         transient fault (500, 503, 429, dropped connection), for
 //	                         testing a client's retries; -fault-seed n repeats a run
+//	-throttle-rate r         account-wide API rate in requests per second (token bucket);
+//	                         beyond it, ThrottlingException (429) as EKS Auth sends it
+//	-throttle-burst n        the bucket's size (default: the rate rounded up, at least 1)
 //
 // It exits with 0 after SIGINT or SIGTERM, 2 for a bad command line or
 // config file, and 1 when it cannot start (the address is in use, the

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -10,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/podidentity/podidentity/eksauth"
+	"github.com/podidentity/podidentity/eksauth/types"
 )
 
 // callPrinted makes n one-attempt calls with the printed setup and returns
@@ -95,6 +98,11 @@ func TestBadFaultFlags(t *testing.T) {
 		"NaN rate":              {"-fault-rate", "NaN"},
 		"rate not a number":     {"-fault-rate", "often"},
 		"seed without the rate": {"-fault-seed", "1"},
+		"negative throttle":     {"-throttle-rate", "-1"},
+		"NaN throttle":          {"-throttle-rate", "NaN"},
+		"infinite throttle":     {"-throttle-rate", "+Inf"},
+		"burst without a rate":  {"-throttle-burst", "5"},
+		"burst of 0":            {"-throttle-rate", "5", "-throttle-burst", "0"},
 	}
 	for name, args := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -112,4 +120,39 @@ func TestBadFaultFlags(t *testing.T) {
 			}
 		})
 	}
+}
+
+func TestThrottleFlags(t *testing.T) {
+	const assoc = "prod/shop/cart=arn:aws:iam::111122223333:role/cart"
+	// A rate that does not refill during the test: exactly the burst passes.
+	e := startEmulator(t, "-associate", assoc, "-throttle-rate", "0.001", "-throttle-burst", "4", "-quiet")
+	if !strings.Contains(e.stdout.String(), "# API requests beyond 0.001/s (burst 4), account-wide, get ThrottlingException.") {
+		t.Errorf("the setup does not announce the throttling:\n%s", e.stdout.String())
+	}
+	var outcomes strings.Builder
+	for _, err := range callPrinted(t, e, 7) {
+		var te *types.ThrottlingException
+		switch {
+		case err == nil:
+			outcomes.WriteByte('.')
+		case errors.As(err, &te) && strings.Contains(err.Error(), "StatusCode: 429"):
+			outcomes.WriteByte('T')
+		default:
+			t.Fatalf("call: %v, want success or ThrottlingException", err)
+		}
+	}
+	if got, want := outcomes.String(), "....TTT"; got != want {
+		t.Errorf("outcomes %s, want %s", got, want)
+	}
+
+	t.Run("burst defaults to the rate", func(t *testing.T) {
+		s, err := parseSettings([]string{"-throttle-rate", "2.5"}, io.Discard)
+		if err != nil || s.throttleBurst != 3 {
+			t.Errorf("-throttle-rate 2.5: burst %d, err %v; want 3", s.throttleBurst, err)
+		}
+		s, err = parseSettings([]string{"-throttle-rate", "0.2"}, io.Discard)
+		if err != nil || s.throttleBurst != 1 {
+			t.Errorf("-throttle-rate 0.2: burst %d, err %v; want 1", s.throttleBurst, err)
+		}
+	})
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log"
+	"math"
 	"net"
 	"net/http"
 	"os"
@@ -51,18 +52,20 @@ func (e *startError) Unwrap() error { return e.err }
 
 // settings are the parsed flags and config file.
 type settings struct {
-	addr         string
-	region       string
-	account      string
-	tokenTTL     time.Duration
-	lifetime     time.Duration
-	node         aws.Credentials
-	envFile      string
-	quiet        bool
-	faultRate    float64
-	faultSeed    uint64
-	seeded       bool // -fault-seed given
-	associations []eksauthtest.Association
+	addr          string
+	region        string
+	account       string
+	tokenTTL      time.Duration
+	lifetime      time.Duration
+	node          aws.Credentials
+	envFile       string
+	quiet         bool
+	faultRate     float64
+	faultSeed     uint64
+	seeded        bool // -fault-seed given
+	throttleRate  float64
+	throttleBurst int
+	associations  []eksauthtest.Association
 }
 
 // transientFaults are what -fault-rate answers: the failures a client
@@ -150,6 +153,8 @@ Flags:
 	fs.BoolVar(&s.quiet, "quiet", false, "do not log requests to stderr")
 	fs.Float64Var(&s.faultRate, "fault-rate", 0, "`fraction` (0 to 1) of API requests answered at random with a transient fault: 500, 503, 429 or a dropped connection")
 	fs.Uint64Var(&s.faultSeed, "fault-seed", 0, "`seed` of the -fault-rate draws, to repeat a run (default random)")
+	fs.Float64Var(&s.throttleRate, "throttle-rate", 0, "account-wide API `rate` in requests per second, beyond which requests get ThrottlingException (429) as EKS Auth sends it; 0: no limit")
+	fs.IntVar(&s.throttleBurst, "throttle-burst", 0, "`requests` the -throttle-rate bucket holds (default: the rate rounded up, at least 1)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return s, err
@@ -201,6 +206,17 @@ Flags:
 	s.seeded = set["fault-seed"]
 	if s.seeded && s.faultRate == 0 {
 		return s, errors.New("-fault-seed needs -fault-rate")
+	}
+	if !(s.throttleRate >= 0) || math.IsInf(s.throttleRate, 0) {
+		return s, fmt.Errorf("-throttle-rate %v: want a number of requests per second, 0 for no limit", s.throttleRate)
+	}
+	switch {
+	case set["throttle-burst"] && s.throttleRate == 0:
+		return s, errors.New("-throttle-burst needs -throttle-rate")
+	case set["throttle-burst"] && s.throttleBurst < 1:
+		return s, fmt.Errorf("-throttle-burst %d: want at least 1", s.throttleBurst)
+	case s.throttleRate > 0 && !set["throttle-burst"]:
+		s.throttleBurst = max(1, int(math.Ceil(s.throttleRate)))
 	}
 	if !validRegion(s.region) {
 		return s, fmt.Errorf("invalid region %q", s.region)
@@ -276,6 +292,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if s.seeded {
 		opts = append(opts, eksauthtest.WithFaultSeed(s.faultSeed))
 	}
+	if s.throttleRate > 0 {
+		opts = append(opts, eksauthtest.WithThrottling(s.throttleRate, s.throttleBurst))
+	}
 	srv = eksauthtest.NewServer(opts...)
 	defer srv.Close()
 
@@ -340,6 +359,9 @@ func printSetup(w io.Writer, srv *eksauthtest.Server, s settings, env []string, 
 	}
 	if s.faultRate > 0 {
 		fmt.Fprintf(w, "# %g%% of API requests fail at random: 500, 503, 429 or a dropped connection.\n", 100*s.faultRate)
+	}
+	if s.throttleRate > 0 {
+		fmt.Fprintf(w, "# API requests beyond %g/s (burst %d), account-wide, get ThrottlingException.\n", s.throttleRate, s.throttleBurst)
 	}
 	if len(s.associations) == 0 {
 		fmt.Fprintln(w, "# No associations: every exchange answers ResourceNotFoundException. Add -associate cluster/namespace/serviceaccount=roleARN.")
