@@ -144,6 +144,8 @@ func TestNewServerPanicsOnBadOptions(t *testing.T) {
 		"short account":       eksauthtest.WithAccountID("12"),
 		"account with letter": eksauthtest.WithAccountID("11112222333x"),
 		"key without secret":  eksauthtest.WithNodeCredentials(aws.Credentials{AccessKeyID: "AKIAEXAMPLE"}),
+		"negative log count":  eksauthtest.WithRequestLog(-1, 1<<20),
+		"negative log bytes":  eksauthtest.WithRequestLog(10, -1),
 	}
 	for name, opt := range tests {
 		t.Run(name, func(t *testing.T) {

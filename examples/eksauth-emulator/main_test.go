@@ -9,6 +9,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -312,4 +313,51 @@ func TestParseAssociation(t *testing.T) {
 		a.RoleARN != "arn:aws:iam::111122223333:role/path/cart" || a.TargetRoleARN != "arn:aws:iam::222233334444:role/reader" {
 		t.Errorf("parseAssociation = %+v", a)
 	}
+}
+
+// TestRequestLog: the standalone emulator keeps no record of requests
+// unless -request-log asks, and then only the newest n, shown without
+// headers or bodies.
+func TestRequestLog(t *testing.T) {
+	list := func(t *testing.T, e *emulator) (out []requestLine, raw string) {
+		t.Helper()
+		base := e.env()["AWS_ENDPOINT_URL_EKS_AUTH"]
+		for i := range 3 {
+			body := strings.NewReader(`{"token":"secret-token-` + strconv.Itoa(i) + `"}`)
+			resp, err := http.Post(base+"/clusters/prod/assume-role-for-pod-identity", "application/json", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		resp, err := http.Get(base + "/emulator/requests")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("GET /emulator/requests: %q: %v", b, err)
+		}
+		return out, string(b)
+	}
+	t.Run("none by default", func(t *testing.T) {
+		if got, raw := list(t, startEmulator(t, "-quiet")); len(got) != 0 {
+			t.Errorf("recorded without -request-log: %s", raw)
+		}
+	})
+	t.Run("the newest n when asked", func(t *testing.T) {
+		got, raw := list(t, startEmulator(t, "-quiet", "-request-log", "2"))
+		if len(got) != 2 {
+			t.Fatalf("-request-log 2 kept %d requests: %s", len(got), raw)
+		}
+		for _, r := range got {
+			if r.Method != "POST" || r.Path != "/clusters/prod/assume-role-for-pod-identity" || r.Status != 403 || r.Code != "MissingAuthenticationTokenException" {
+				t.Errorf("record %+v, want the unsigned POST answered 403 MissingAuthenticationTokenException", r)
+			}
+		}
+		if strings.Contains(raw, "secret-token") {
+			t.Errorf("GET /emulator/requests shows a request body: %s", raw)
+		}
+	})
 }
