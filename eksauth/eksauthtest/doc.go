@@ -30,9 +30,15 @@
 // [Server.Token] mints the RS256 JWT the kubelet projects into a pod
 // (audience pods.eks.amazonaws.com, subject
 // system:serviceaccount:<namespace>:<name>, the kubernetes.io claims with
-// stable service-account and pod UIDs, and a kid header). Generating RSA
-// keys is slow, so keys are cached for the whole process: the n-th cluster
-// of every Server reuses the same key, while issuers stay distinct.
+// stable service-account and pod UIDs, and a kid header of 40 lowercase
+// hex digits, as EKS's). Generating RSA keys is slow, so keys are cached
+// for the whole process: the n-th cluster of every Server reuses the same
+// key, while issuers stay distinct.
+//
+// Like EKS, the server publishes each cluster's OIDC discovery document and
+// JWKS at the issuer's paths, on its own URL and without authentication:
+// GET /id/<ID>/.well-known/openid-configuration and GET /id/<ID>/keys, for
+// a third party that verifies tokens the way it would a real cluster's.
 //
 // # What the server checks
 //

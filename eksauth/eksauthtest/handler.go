@@ -65,6 +65,9 @@ func statusOf(code string) int {
 // in another server (an httptest.NewTLSServer, say). Dropped connections
 // and truncated answers abort the handler with http.ErrAbortHandler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveOIDC(w, r) {
+		return
+	}
 	rid := newUUID()
 	w.Header().Set("X-Amzn-Requestid", rid)
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))

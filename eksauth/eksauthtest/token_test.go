@@ -82,8 +82,8 @@ func TestTokenClaims(t *testing.T) {
 	if header["alg"] != "RS256" || header["typ"] != "JWT" {
 		t.Errorf("header = %v, want alg RS256, typ JWT", header)
 	}
-	if kid, _ := header["kid"].(string); !regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`).MatchString(kid) {
-		t.Errorf("kid = %q, want a base64url SHA-256", kid)
+	if kid, _ := header["kid"].(string); !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(kid) {
+		t.Errorf("kid = %q, want 40 lowercase hex digits, as EKS's", kid)
 	}
 	issRE := regexp.MustCompile(`^https://oidc\.eks\.us-west-2\.amazonaws\.com/id/[0-9A-F]{32}$`)
 	if !issRE.MatchString(c.Iss) || c.Iss != srv.Issuer(testCluster) {
