@@ -143,3 +143,29 @@ func ExampleServer_Config() {
 	// 403 UnrecognizedClientException
 	// true
 }
+
+// WithThrottling models the account's request rate: here a burst of 2 and
+// almost no refill, so the third call in a row is throttled, as EKS Auth
+// throttles, and recorded as such.
+func ExampleWithThrottling() {
+	srv := eksauthtest.NewServer(eksauthtest.WithThrottling(0.01, 2))
+	defer srv.Close()
+	srv.Associate(eksauthtest.Association{Cluster: "prod", Namespace: "shop", ServiceAccount: "cart", RoleARN: "arn:aws:iam::111122223333:role/cart"})
+	input := &eksauth.AssumeRoleForPodIdentityInput{
+		ClusterName: aws.String("prod"),
+		Token:       aws.String(srv.Token(eksauthtest.Pod{Cluster: "prod", Namespace: "shop", ServiceAccount: "cart"}, time.Hour)),
+	}
+	client := eksauth.NewFromConfig(srv.Config(), func(o *eksauth.Options) { o.RetryMaxAttempts = 1 })
+	for range 3 {
+		_, err := client.AssumeRoleForPodIdentity(context.Background(), input)
+		var te *types.ThrottlingException
+		fmt.Println("throttled:", errors.As(err, &te))
+	}
+	reqs := srv.Requests()
+	fmt.Println("recorded:", reqs[2].Status, reqs[2].Code, reqs[2].Throttled)
+	// Output:
+	// throttled: false
+	// throttled: false
+	// throttled: true
+	// recorded: 429 ThrottlingException true
+}

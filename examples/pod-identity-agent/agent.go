@@ -51,6 +51,8 @@ type agentOptions struct {
 	burst           int           // requests allowed at once per token; at least 1
 	upstreamTimeout time.Duration // deadline of one EKS Auth call, retries included; <= 0 none
 	maxInflight     int           // EKS Auth calls in flight at once; <= 0 unbounded
+	eksAuthRate     float64       // EKS Auth calls per second from this node (budget.go); <= 0 unlimited
+	eksAuthBurst    int           // EKS Auth calls at once before eksAuthRate applies; at least 1
 	maxPending      int           // tokens whose first fetch may be under way; <= 0 means 256
 	perSource       int           // of which from one source address; <= 0 means 8
 
@@ -119,9 +121,7 @@ func newAgent(o agentOptions) *agent {
 		instanceID: o.instanceID,
 		zone:       o.zone,
 	}
-	if o.maxInflight > 0 {
-		a.up.sem = make(chan struct{}, o.maxInflight)
-	}
+	a.up.budget = newBudget(o.eksAuthRate, o.eksAuthBurst, o.maxInflight)
 	a.mux.HandleFunc(credentialsPath, a.serveCredentials)
 	a.mux.HandleFunc("/healthz", a.serveHealth)
 	a.mux.HandleFunc("/readyz", a.serveReady)

@@ -59,11 +59,13 @@
 // exchange retires the entries of that pod's older tokens, so a pod has
 // one entry once its new token is in use.
 //
-// Calls to EKS Auth from all pods share -max-inflight slots, so a node
-// full of starting pods does not burst into throttling; each call is logged
-// on one line (pod UID, namespace/pod, service account, duration, status,
-// code and message of a failure, request ID, role, expiry), never with a
-// token or a key. A missing node credential is also logged at start.
+// Calls to EKS Auth from all pods share a node-wide budget (budget.go):
+// -max-inflight slots and one rate limit, -eksauth-rate and -eksauth-burst,
+// over every call and retry; first fetches go ahead of background
+// refreshes, and a ThrottlingException slows the whole node down. Each
+// call is logged on one line (pod UID, namespace/pod, service account,
+// duration, status, code and message of a failure, request ID, role,
+// expiry), never with a token or a key. A missing node credential is also logged at start.
 //
 // # Running on a node
 //

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net"
 	"net/http"
 	"net/url"
@@ -54,6 +55,8 @@ type flags struct {
 	upstreamTimeout           time.Duration
 	maxInflight               int
 	maxPending, perSource     int
+	eksAuthRate               float64
+	eksAuthBurst              int
 	shutdownTimeout           time.Duration
 	nodeName, instanceID      string
 	zone                      string
@@ -93,6 +96,8 @@ Flags:
 	fs.IntVar(&f.burst, "burst", 50, "requests a pod token may make at once before -rate applies")
 	fs.DurationVar(&f.upstreamTimeout, "upstream-timeout", 10*time.Second, "deadline of one EKS Auth exchange, retries included; answered 504 beyond")
 	fs.IntVar(&f.maxInflight, "max-inflight", 32, "EKS Auth calls in flight at once, across pods (0: unbounded)")
+	fs.Float64Var(&f.eksAuthRate, "eksauth-rate", DefaultEKSAuthRate, "EKS Auth calls per second from this node, retries included; first fetches go ahead of refreshes, and a ThrottlingException slows the node down (0: unlimited)")
+	fs.IntVar(&f.eksAuthBurst, "eksauth-burst", DefaultEKSAuthBurst, "EKS Auth calls this node may make at once before -eksauth-rate applies")
 	fs.IntVar(&f.maxPending, "max-pending", 256, "tokens whose first exchange may be under way at once; beyond, new tokens are answered 503")
 	fs.IntVar(&f.perSource, "max-pending-per-source", 8, "tokens one source address (a pod) may have under way at once; beyond, 429")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to let requests finish on SIGINT/SIGTERM")
@@ -145,6 +150,8 @@ Flags:
 		{"-burst", f.burst < 1, "must be at least 1"},
 		{"-upstream-timeout", f.upstreamTimeout <= 0, "must be positive"},
 		{"-max-inflight", f.maxInflight < 0, "must not be negative"},
+		{"-eksauth-rate", !(f.eksAuthRate >= 0) || math.IsInf(f.eksAuthRate, 0), "must be a number of calls per second, 0 for no limit"},
+		{"-eksauth-burst", f.eksAuthBurst < 1, "must be at least 1"},
 		{"-max-pending", f.maxPending < 1, "must be at least 1"},
 		{"-max-pending-per-source", f.perSource < 1, "must be at least 1"},
 		{"-shutdown-timeout", f.shutdownTimeout < 0, "must not be negative"},
@@ -209,6 +216,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		upstreamTimeout: f.upstreamTimeout,
 		maxInflight:     f.maxInflight,
 		maxPending:      f.maxPending,
+		eksAuthRate:     f.eksAuthRate,
+		eksAuthBurst:    f.eksAuthBurst,
 		perSource:       f.perSource,
 		nodeName:        f.nodeName,
 		instanceID:      f.instanceID,

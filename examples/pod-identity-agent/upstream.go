@@ -28,7 +28,7 @@ type upstream struct {
 	client  assumer
 	cluster string
 	timeout time.Duration
-	sem     chan struct{} // one slot per call in flight; nil means unbounded
+	budget  *budget // the calls in flight and their rate (budget.go)
 	log     *slog.Logger
 	metrics *metrics
 	now     func() time.Time // the clock of the grants' schedule
@@ -47,18 +47,13 @@ func (u *upstream) call(ctx context.Context, kind string, c claims, token string
 		defer cancel()
 	}
 	start := time.Now()
-	if u.sem != nil {
-		select {
-		case u.sem <- struct{}{}:
-			defer func() { <-u.sem }()
-		case <-ctx.Done():
-			u.metrics.budgetWait.WithLabelValues(kind).Observe(time.Since(start).Seconds())
-			err := ctx.Err()
-			u.record(ctx, kind, c, start, nil, err, token)
-			return nil, err
-		}
-	}
+	release, err := u.budget.acquire(ctx, kind == kindFirst)
 	u.metrics.budgetWait.WithLabelValues(kind).Observe(time.Since(start).Seconds())
+	if err != nil {
+		u.record(ctx, kind, c, start, nil, err, token)
+		return nil, err
+	}
+	defer release()
 	in := &eksauth.AssumeRoleForPodIdentityInput{ClusterName: &u.cluster, Token: &token}
 	if u.nodeName != "" {
 		in.EksNodeName = &u.nodeName
@@ -69,7 +64,7 @@ func (u *upstream) call(ctx context.Context, kind string, c claims, token string
 	if u.zone != "" {
 		in.Zone = &u.zone
 	}
-	out, err := u.client.AssumeRoleForPodIdentity(ctx, in)
+	out, err := u.client.AssumeRoleForPodIdentity(ctx, in, u.budget.attempts())
 	var g *grant
 	if err == nil {
 		g, err = newGrant(out, u.now())
