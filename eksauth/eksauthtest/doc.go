@@ -85,7 +85,15 @@
 // answers ThrottlingException (429) as EKS Auth does, to test how a node's
 // clients share that rate. [Server.Requests] returns
 // what the server received and what it answered; a request appears as soon
-// as it arrives, so a test can wait for it while a Delay holds it.
+// as it arrives, so a test can wait for it while a Delay holds it. The
+// record keeps the newest requests within a count and a size
+// ([WithRequestLog]), so a long or hostile run cannot grow it without
+// bound.
+//
+// The body is read as the service reads it: member names are matched
+// exactly ({"Token": ...} is an unknown member, so the request has no
+// token), and the route is matched on the path as sent, so a cluster name
+// with an escaped slash (%2F) reaches the operation and fails its pattern.
 //
 // # Clocks
 //

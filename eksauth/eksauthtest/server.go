@@ -149,8 +149,8 @@ func WithMiddleware(wrap func(http.Handler) http.Handler) Option {
 
 // Bounds of the request record (see WithRequestLog).
 const (
-	DefaultRequestLogCount = 1000
-	DefaultRequestLogBytes = 16 << 20
+	DefaultRequestLogCount = 10000
+	DefaultRequestLogBytes = 32 << 20
 )
 
 // WithRequestLog bounds the record of requests that Requests returns: the

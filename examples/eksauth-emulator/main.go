@@ -152,7 +152,7 @@ Flags:
 	fs.StringVar(&s.node.SessionToken, "session-token", "", "fixed node session token (optional)")
 	fs.StringVar(&s.envFile, "env-file", "", "also write the export lines to `path`")
 	fs.BoolVar(&s.quiet, "quiet", false, "do not log requests to stderr")
-	fs.IntVar(&s.requestLog, "request-log", 0, "keep the newest `n` requests (method, path, status, code; at most 16 MiB with their bodies) for GET /emulator/requests; 0 keeps none")
+	fs.IntVar(&s.requestLog, "request-log", 0, "keep the newest `n` requests (method, path, status, code; at most 32 MiB with their bodies) for GET /emulator/requests; 0 keeps none")
 	fs.Float64Var(&s.faultRate, "fault-rate", 0, "`fraction` (0 to 1) of API requests answered at random with a transient fault: 500, 503, 429 or a dropped connection")
 	fs.Uint64Var(&s.faultSeed, "fault-seed", 0, "`seed` of the -fault-rate draws, to repeat a run (default random)")
 	fs.Float64Var(&s.throttleRate, "throttle-rate", 0, "account-wide API `rate` in requests per second, beyond which requests get ThrottlingException (429) as EKS Auth sends it; 0: no limit")
