@@ -430,7 +430,7 @@ func runUpCases(t *testing.T, emu *emulator, agent string, c client, urlName, ur
 		var second string
 		rs := pod(t, c, url, file, rotationSteps, func(step int) {
 			if step == 1 {
-				time.Sleep(time.Second) // a new iat, so a new token
+				time.Sleep(time.Second) // the kubelet's new token is issued later: a later iat
 				second = emu.Token(p, 0)
 				writeToken(t, file, second)
 				return

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/config"
@@ -81,16 +82,16 @@ func failure(err error) result {
 
 // version names the SDK modules this binary was built with.
 func version() string {
-	v := "aws-sdk-go-v2"
 	bi, ok := debug.ReadBuildInfo()
 	if !ok {
-		return v
+		return "aws-sdk-go-v2 (unknown versions)"
 	}
+	var mods []string
 	for _, m := range bi.Deps {
 		switch m.Path {
 		case "github.com/aws/aws-sdk-go-v2", "github.com/aws/aws-sdk-go-v2/config", "github.com/aws/aws-sdk-go-v2/credentials":
-			v += fmt.Sprintf(" %s@%s", m.Path[len("github.com/aws/"):], m.Version)
+			mods = append(mods, strings.TrimPrefix(m.Path, "github.com/aws/")+"@"+m.Version)
 		}
 	}
-	return v + " (" + bi.GoVersion + ")"
+	return strings.Join(mods, " ") + " (" + bi.GoVersion + ")"
 }
