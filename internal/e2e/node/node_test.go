@@ -380,7 +380,11 @@ func TestNodeInABox(t *testing.T) {
 		})
 	}
 
-	t.Run("compare", func(t *testing.T) { compare(t, cs, got) })
+	t.Run("compare", func(t *testing.T) {
+		for _, p := range compare(cs, got) {
+			t.Error(p)
+		}
+	})
 	t.Run("summary", func(t *testing.T) { summary(t, cs, got) })
 }
 
@@ -520,8 +524,11 @@ func runErrorCase(t *testing.T, emu *emulator, agent string, c client, urlName, 
 
 // compare checks, client by client, that our agent gives as much as the
 // official one: the same kind of success, and on errors the status class
-// and a code wherever the official agent gave the client one.
-func compare(t *testing.T, cs []client, got map[string]outcome) {
+// and a code wherever the official agent gave the client one. It returns
+// what falls short.
+func compare(cs []client, got map[string]outcome) []string {
+	var problems []string
+	report := func(format string, args ...any) { problems = append(problems, fmt.Sprintf(format, args...)) }
 	cases := []string{"credentials", "token rotation"}
 	for _, ec := range errorCases {
 		cases = append(cases, ec.name)
@@ -538,23 +545,24 @@ func compare(t *testing.T, cs []client, got map[string]outcome) {
 					o, r := off.results[i], ours.results[i]
 					switch {
 					case o.OK != r.OK:
-						t.Errorf("%s %s %s: official agent: %s; ours: %s", c.name, urlName, cas, o, r)
+						report("%s %s %s: official agent: %s; ours: %s", c.name, urlName, cas, o, r)
 					case o.OK:
 						if o.AccountID != r.AccountID {
-							t.Errorf("%s %s %s: AccountId %q from the official agent, %q from ours", c.name, urlName, cas, o.AccountID, r.AccountID)
+							report("%s %s %s: AccountId %q from the official agent, %q from ours", c.name, urlName, cas, o.AccountID, r.AccountID)
 						}
 					default:
 						if o.Status != 0 && o.Status/100 != r.Status/100 {
-							t.Errorf("%s %s %s: status %d from the official agent, %d from ours", c.name, urlName, cas, o.Status, r.Status)
+							report("%s %s %s: status %d from the official agent, %d from ours", c.name, urlName, cas, o.Status, r.Status)
 						}
 						if o.Code != "" && r.Code == "" {
-							t.Errorf("%s %s %s: the official agent gives code %q, ours none", c.name, urlName, cas, o.Code)
+							report("%s %s %s: the official agent gives code %q, ours none", c.name, urlName, cas, o.Code)
 						}
 					}
 				}
 			}
 		}
 	}
+	return problems
 }
 
 // summary prints what each client got from each agent.
