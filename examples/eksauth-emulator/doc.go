@@ -57,4 +57,9 @@
 // The first returns a fresh token as text, the second the associations as
 // JSON, the third the requests kept by -request-log (time, method, path as
 // sent, status, code, request ID; never a header or a body) as JSON.
+//
+// Each cluster's OIDC discovery document and keys are served at its
+// issuer's paths, /id/<ID>/.well-known/openid-configuration and
+// /id/<ID>/keys, as EKS serves them; the setup prints the issuer of each
+// association's cluster and those two URLs.
 package main

@@ -384,6 +384,9 @@ func printSetup(w io.Writer, srv *eksauthtest.Server, s settings, env []string, 
 		mint := fmt.Sprintf("%s/emulator/token?cluster=%s&namespace=%s&serviceAccount=%s", srv.URL, a.Cluster, queryEscape(a.Namespace), queryEscape(a.ServiceAccount))
 		fmt.Fprintf(w, "# another: curl -s '%s'\n", mint)
 		fmt.Fprintf(w, "# try it:  aws eks-auth assume-role-for-pod-identity --cluster-name %s --token \"$(curl -s '%s')\"\n", a.Cluster, mint)
+		iss := srv.Issuer(a.Cluster)
+		fmt.Fprintf(w, "# OIDC issuer: %s (its discovery document and keys: %s%s/.well-known/openid-configuration, %s%s/keys)\n",
+			iss, srv.URL, iss[strings.Index(iss, "/id/"):], srv.URL, iss[strings.Index(iss, "/id/"):])
 	}
 	fmt.Fprintln(w, "\n# Serving until SIGINT or SIGTERM.")
 }

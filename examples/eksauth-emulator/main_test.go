@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net"
@@ -360,4 +361,40 @@ func TestRequestLog(t *testing.T) {
 			t.Errorf("GET /emulator/requests shows a request body: %s", raw)
 		}
 	})
+}
+
+// TestPrintedOIDCKeys: the printed OIDC key URL serves the JWKS whose key
+// signed the printed token.
+func TestPrintedOIDCKeys(t *testing.T) {
+	e := startEmulator(t, "-quiet", "-associate", "prod/shop/cart=arn:aws:iam::111122223333:role/cart")
+	var keysURL string
+	for _, line := range strings.Split(e.stdout.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "# OIDC issuer: "); ok {
+			f := strings.Fields(strings.TrimSuffix(rest, ")"))
+			keysURL = f[len(f)-1]
+		}
+	}
+	if !strings.HasSuffix(keysURL, "/keys") {
+		t.Fatalf("no OIDC keys URL printed:\n%s", e.stdout.String())
+	}
+	resp, err := http.Get(keysURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set struct {
+		Keys []struct{ Kid string } `json:"keys"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil || resp.StatusCode != 200 || len(set.Keys) != 1 {
+		t.Fatalf("GET %s: %d, %+v, %v", keysURL, resp.StatusCode, set, err)
+	}
+	tokens := e.tokens()
+	if len(tokens) != 1 {
+		t.Fatalf("%d tokens printed", len(tokens))
+	}
+	header, _ := base64.RawURLEncoding.DecodeString(strings.Split(tokens[0], ".")[0])
+	var h struct{ Kid string }
+	if err := json.Unmarshal(header, &h); err != nil || h.Kid != set.Keys[0].Kid {
+		t.Errorf("the printed token's kid %q is not the published key's %q", h.Kid, set.Keys[0].Kid)
+	}
 }
