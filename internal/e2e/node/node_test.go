@@ -85,15 +85,18 @@ type client struct {
 	codes func(status int) bool
 	// status reports whether the client shows the HTTP status.
 	status bool
+	// account reports whether the client reads AccountId (the JS SDK's
+	// fromHttp does not).
+	account bool
 }
 
 func clients() []client {
 	js := filepath.Join(art.JSDir, "client.js")
 	return []client{
 		{name: "go", argv: []string{art.GoClient}, earlyRefresh: 5 * time.Minute,
-			codes: func(int) bool { return true }, status: true},
+			codes: func(int) bool { return true }, status: true, account: true},
 		{name: "botocore", argv: []string{art.Python, art.PyScript},
-			codes: func(int) bool { return true }, status: true},
+			codes: func(int) bool { return true }, status: true, account: true},
 		{name: "js-http", argv: []string{art.Node, js, "http"},
 			codes: func(s int) bool { return s >= 400 && s < 500 }, status: true},
 		{name: "js-chain", argv: []string{art.Node, js, "chain"},
@@ -476,6 +479,9 @@ func checkIssued(t *testing.T, emu *emulator, c client, r result, token string, 
 	}
 	if r.SecretAccessKey == "" || r.SessionToken == "" {
 		t.Errorf("%s got credentials without a secret or a session token", c.name)
+	}
+	if c.account && r.AccountID != accountID {
+		t.Errorf("%s got AccountId %q, want %s, the role's account", c.name, r.AccountID, accountID)
 	}
 	if !expiry {
 		return
