@@ -138,13 +138,18 @@ func pod(t *testing.T, c client, url, tokenFile string, steps int, between func(
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	lines := make(chan string)
+	// Buffered for every answer, so that the reader never blocks on a
+	// test that gave up.
+	lines := make(chan string, steps+1)
 	go func() {
 		defer close(lines)
 		sc := bufio.NewScanner(stdout)
 		sc.Buffer(nil, 1<<20)
 		for sc.Scan() {
-			lines <- sc.Text()
+			select {
+			case lines <- sc.Text():
+			default: // more lines than asked for: the test sees the count
+			}
 		}
 		_, _ = io.Copy(io.Discard, stdout)
 	}()
@@ -173,6 +178,9 @@ func pod(t *testing.T, c client, url, tokenFile string, steps int, between func(
 		}
 	}
 	stdin.Close()
+	for line := range lines { // read to EOF before Wait closes the pipe
+		t.Errorf("%s printed more than it was asked for: %q", c.name, line)
+	}
 	if err := cmd.Wait(); err != nil {
 		t.Fatalf("%s: %v; stderr:\n%s", c.name, err, stderr.String())
 	}
