@@ -33,6 +33,7 @@ const (
 
 // artifacts are the programs the box runs, prepared outside it.
 type artifacts struct {
+	Dir   string // holds this run's builds and scripts
 	Agent string // our pod-identity-agent
 	// AgentInit: the agent has an init subcommand, and listens on the two
 	// addresses by default.
@@ -91,6 +92,9 @@ func outside(m *testing.M) int {
 		return m.Run()
 	}
 	a, err := prepare()
+	if a.Dir != "" {
+		defer os.RemoveAll(a.Dir)
+	}
 	if err != nil {
 		boxErr = err
 		return m.Run()
@@ -193,15 +197,16 @@ func needBox(t *testing.T) {
 	}
 }
 
-// prepare builds and installs everything the box runs, in a folder that
-// outlives the box's run (the parent removes nothing: the builds are
-// small, and the OS cleans the temp folder).
+// prepare builds and installs everything the box runs: this run's builds
+// and scripts in a.Dir, which the parent removes when the box is done; the
+// npm packages and the official agent in the user's cache folder.
 func prepare() (artifacts, error) {
 	var a artifacts
 	dir, err := os.MkdirTemp("", "node-in-a-box-")
 	if err != nil {
 		return a, err
 	}
+	a.Dir = dir
 	repo, err := realclients.RepoRoot()
 	if err != nil {
 		return a, err
