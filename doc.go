@@ -18,6 +18,12 @@
 //     EKS Auth emulator that checks SigV4 signatures and service-account
 //     tokens like the real service, for tests that run offline.
 //
+// A program in a pod on a node that runs the EKS Pod Identity Agent needs
+// none of this: the AWS SDKs' default credential chains get the pod's
+// credentials from the agent. This module is for the programs that call EKS
+// Auth themselves (node agents, tools, tests); the credentials that sign
+// the call need the IAM permission eks-auth:AssumeRoleForPodIdentity.
+//
 // This package itself holds no code: it documents the module.
 //
 // [aws.CredentialsProvider]: https://pkg.go.dev/github.com/aws/aws-sdk-go-v2/aws#CredentialsProvider

@@ -80,18 +80,19 @@ func ExampleTokenFile() {
 
 // A failed refresh keeps the API's typed error in the chain.
 func ExampleProvider_Retrieve_error() {
+	// What the service answers for a service account without an association.
 	denied := credentials.APIClientFunc(func(context.Context, *eksauth.AssumeRoleForPodIdentityInput, ...func(*eksauth.Options)) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
-		return nil, &types.AccessDeniedException{Message: aws.String("no association for default/app")}
+		return nil, &types.ResourceNotFoundException{Message: aws.String("No Pod Identity Association found for cluster my-cluster, namespace default and service account app.")}
 	})
 	token := credentials.TokenRetrieverFunc(func(context.Context) (string, error) { return "header.payload.signature", nil })
 	provider := credentials.New(denied, "my-cluster", token)
 
 	_, err := provider.Retrieve(context.Background())
 	fmt.Println(err)
-	var ade *types.AccessDeniedException
-	fmt.Println(errors.As(err, &ade))
+	var notFound *types.ResourceNotFoundException
+	fmt.Println(errors.As(err, &notFound))
 	// Output:
-	// credentials: refresh: AccessDeniedException: no association for default/app
+	// credentials: refresh: ResourceNotFoundException: No Pod Identity Association found for cluster my-cluster, namespace default and service account app.
 	// true
 }
 

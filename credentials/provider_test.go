@@ -5,6 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"sync"
@@ -1090,5 +1092,347 @@ func TestNoGoroutineOutlivesARefresh(t *testing.T) {
 			t.Fatalf("a refresh goroutine is still running:\n%s", stacks)
 		}
 		time.Sleep(time.Millisecond)
+	}
+}
+
+// The cases below came from a second suite that used the real clock; they
+// run on the fake one like the rest.
+
+// TestArrivalInsideWindow: credentials whose lifetime is shorter than
+// ExpiryWindow are returned (they are still valid), count as expired at
+// once, and the next Retrieve fetches again, as with aws.CredentialsCache.
+func TestArrivalInsideWindow(t *testing.T) {
+	tests := []struct {
+		name        string
+		lifetime    time.Duration
+		window      time.Duration
+		wantWindow  time.Duration
+		wantRefetch bool
+	}{
+		{"lifetime shorter than the window", 2 * time.Second, time.Minute, time.Minute, true},
+		{"lifetime inside the default window", time.Minute, 0, 5 * time.Minute, true},
+		{"short lifetime, no window", 2 * time.Second, -1, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			clk := newClock()
+			exp := t0.Add(tt.lifetime)
+			api := &fakeAPI{respond: func(_ context.Context, n int) reply { return reply{out: output(n, exp)} }}
+			p := credentials.NewWithClock(api, cluster, staticToken(), clk.Now, func() float64 { return 0.5 },
+				func(o *credentials.Options) { o.ExpiryWindow = tt.window })
+			got := mustRetrieve(t, p, "ASIAKEY1")
+			if !got.Expires.Equal(exp.Add(-tt.wantWindow)) {
+				t.Errorf("Expires = %v, want %v", got.Expires, exp.Add(-tt.wantWindow))
+			}
+			// aws.Credentials.Expired reads the real clock; t0 is in its past
+			// and exp - window never in its future, so compare on ours.
+			if expired := !clk.Now().Before(got.Expires); expired != tt.wantRefetch {
+				t.Errorf("expired at arrival = %t, want %t", expired, tt.wantRefetch)
+			}
+			if _, err := retrieve(t, context.Background(), p); err != nil {
+				t.Fatalf("second Retrieve: %v", err)
+			}
+			want := int64(1)
+			if tt.wantRefetch {
+				want = 2
+			}
+			if n := api.calls.Load(); n != want {
+				t.Errorf("upstream calls = %d, want %d", n, want)
+			}
+		})
+	}
+}
+
+// TestErrorsKeepTheirTypes: each error of the client reaches the caller
+// with its type, code and chain; a failure with nothing in service is not
+// cached, so each waiting caller gets a fresh attempt.
+func TestErrorsKeepTheirTypes(t *testing.T) {
+	msg := aws.String("the answer")
+	opErr := func(err error) error {
+		return &smithy.OperationError{ServiceID: "EKS Auth", OperationName: "AssumeRoleForPodIdentity", Err: err}
+	}
+	is := func(target error) func(error) bool { return func(err error) bool { return errors.Is(err, target) } }
+	as := func(code string) func(error) bool {
+		return func(err error) bool {
+			var ae smithy.APIError
+			var oe *smithy.OperationError
+			return errors.As(err, &ae) && ae.ErrorCode() == code && errors.As(err, &oe)
+		}
+	}
+	tests := map[string]struct {
+		err   error
+		found func(error) bool
+	}{
+		"ExpiredTokenException":       {opErr(&types.ExpiredTokenException{Message: msg}), as("ExpiredTokenException")},
+		"InvalidTokenException":       {opErr(&types.InvalidTokenException{Message: msg}), as("InvalidTokenException")},
+		"AccessDeniedException":       {opErr(&types.AccessDeniedException{Message: msg}), as("AccessDeniedException")},
+		"ResourceNotFoundException":   {opErr(&types.ResourceNotFoundException{Message: msg}), as("ResourceNotFoundException")},
+		"InvalidParameterException":   {opErr(&types.InvalidParameterException{Message: msg}), as("InvalidParameterException")},
+		"InvalidRequestException":     {opErr(&types.InvalidRequestException{Message: msg}), as("InvalidRequestException")},
+		"InternalServerException":     {opErr(&types.InternalServerException{Message: msg}), as("InternalServerException")},
+		"ServiceUnavailableException": {opErr(&types.ServiceUnavailableException{Message: msg}), as("ServiceUnavailableException")},
+		"ThrottlingException":         {opErr(&types.ThrottlingException{Message: msg}), as("ThrottlingException")},
+		"deadline":                    {opErr(context.DeadlineExceeded), is(context.DeadlineExceeded)},
+		"canceled":                    {&aws.RequestCanceledError{Err: context.Canceled}, is(context.Canceled)},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			api := &fakeAPI{respond: func(context.Context, int) reply { return reply{err: tt.err} }}
+			p := newTestProvider(t, api, newClock())
+			for i := 1; i <= 2; i++ {
+				if _, err := retrieve(t, context.Background(), p); err == nil || !tt.found(err) {
+					t.Errorf("Retrieve %d error %v (%T) lost its cause %T", i, err, err, tt.err)
+				}
+			}
+			if n := api.calls.Load(); n != 2 {
+				t.Errorf("upstream calls = %d, want 2", n)
+			}
+		})
+	}
+}
+
+// TestColdHerdSharesOneFailure: cold callers share one failing call and
+// get its typed error; callers still arriving after it start, and share,
+// one more call.
+func TestColdHerdSharesOneFailure(t *testing.T) {
+	const callers = 1000
+	clk := newClock()
+	gate, entered, answers := gated()
+	api := &fakeAPI{respond: func(ctx context.Context, n int) reply {
+		if n == 1 {
+			return gate(ctx, n)
+		}
+		return reply{out: output(n, clk.Now().Add(lifetime))}
+	}}
+	p := newTestProvider(t, api, clk)
+
+	var started, done sync.WaitGroup
+	type result struct {
+		key string
+		err error
+	}
+	results := make(chan result, callers)
+	for range callers {
+		started.Add(1)
+		done.Add(1)
+		go func() {
+			defer done.Done()
+			started.Done()
+			c, err := p.Retrieve(context.Background())
+			results <- result{c.AccessKeyID, err}
+		}()
+	}
+	<-entered
+	started.Wait()
+	answers <- reply{err: &types.ThrottlingException{Message: aws.String("slow down")}}
+	done.Wait()
+	close(results)
+	shared := 0
+	for r := range results {
+		var te *types.ThrottlingException
+		switch {
+		case errors.As(r.err, &te):
+			shared++
+		case r.err != nil || r.key != "ASIAKEY2":
+			t.Fatalf("Retrieve = %q, %v; want the ThrottlingException or, late, ASIAKEY2", r.key, r.err)
+		}
+	}
+	want := int64(1)
+	if shared < callers {
+		want = 2
+	}
+	if n := api.calls.Load(); n != want {
+		t.Errorf("upstream calls = %d, want %d (%d of %d callers shared the first)", n, want, shared, callers)
+	}
+	// The failure is not cached: the next caller gets the one more call's answer.
+	mustRetrieve(t, p, "ASIAKEY2")
+}
+
+// TestInvalidateDuringWaitingFetch: the answer of a call started before
+// Invalidate is never stored, whichever call answers first.
+func TestInvalidateDuringWaitingFetch(t *testing.T) {
+	for _, staleFirst := range []bool{true, false} {
+		t.Run(fmt.Sprintf("stale answer first %t", staleFirst), func(t *testing.T) {
+			clk := newClock()
+			entered := make(chan int, 3)
+			answers := []chan reply{nil, make(chan reply, 1), make(chan reply, 1)}
+			api := &fakeAPI{respond: func(_ context.Context, n int) reply {
+				entered <- n
+				return <-answers[n]
+			}}
+			p := newTestProvider(t, api, clk)
+			type result struct {
+				key string
+				err error
+			}
+			start := func() chan result {
+				ch := make(chan result, 1)
+				go func() {
+					c, err := p.Retrieve(context.Background())
+					ch <- result{c.AccessKeyID, err}
+				}()
+				return ch
+			}
+			before := start()
+			if n := <-entered; n != 1 {
+				t.Fatalf("call %d entered, want 1", n)
+			}
+			p.Invalidate()
+			after := start()
+			if n := <-entered; n != 2 {
+				t.Fatalf("call %d entered, want 2: Retrieve after Invalidate joined the old call", n)
+			}
+			checkAfter := func() {
+				t.Helper()
+				if r := <-after; r.err != nil || r.key != "ASIAKEY2" {
+					t.Fatalf("Retrieve after Invalidate = %q, %v; want ASIAKEY2", r.key, r.err)
+				}
+			}
+			if staleFirst {
+				answers[1] <- reply{out: output(1, clk.Now().Add(lifetime))}
+				if r := <-before; r.err != nil {
+					t.Errorf("Retrieve before Invalidate: %v", r.err)
+				}
+				answers[2] <- reply{out: output(2, clk.Now().Add(lifetime))}
+				checkAfter()
+			} else {
+				answers[2] <- reply{out: output(2, clk.Now().Add(lifetime))}
+				checkAfter()
+				answers[1] <- reply{out: output(1, clk.Now().Add(lifetime))}
+				if r := <-before; r.err != nil {
+					t.Errorf("Retrieve before Invalidate: %v", r.err)
+				}
+			}
+			for range 3 {
+				mustRetrieve(t, p, "ASIAKEY2")
+			}
+			if n := api.calls.Load(); n != 2 {
+				t.Errorf("upstream calls = %d, want 2", n)
+			}
+		})
+	}
+}
+
+// TestConcurrentInvalidateAndRetrieve: Invalidate racing Retrieve from many
+// goroutines never yields broken credentials, and once quiet one Invalidate
+// costs exactly one call.
+func TestConcurrentInvalidateAndRetrieve(t *testing.T) {
+	clk := newClock()
+	api := &fakeAPI{respond: func(_ context.Context, n int) reply {
+		if n%7 == 0 {
+			runtime.Gosched() // vary the timing a little
+		}
+		return reply{out: output(n, clk.Now().Add(lifetime))}
+	}}
+	p := newTestProvider(t, api, clk)
+	var wg sync.WaitGroup
+	errs := make(chan error, 20)
+	for range 16 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 300 {
+				c, err := p.Retrieve(context.Background())
+				if err == nil && (!strings.HasPrefix(c.AccessKeyID, "ASIAKEY") || c.Source != credentials.ProviderName || !strings.HasPrefix(c.SecretAccessKey, "SECRETKEY")) {
+					err = fmt.Errorf("bad credentials %+v", c)
+				}
+				if err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range 100 {
+				p.Invalidate()
+				runtime.Gosched()
+			}
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	before := api.calls.Load()
+	p.Invalidate()
+	mustRetrieve(t, p, fmt.Sprintf("ASIAKEY%d", before+1))
+	mustRetrieve(t, p, fmt.Sprintf("ASIAKEY%d", before+1))
+	if n := api.calls.Load(); n != before+1 {
+		t.Errorf("upstream calls = %d, want %d", n, before+1)
+	}
+}
+
+// TestTokenFileRotation: both a waiting fetch and a background refresh
+// read the file again, as the kubelet replaces it (write and rename).
+func TestTokenFileRotation(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "token")
+	rotate := func(tok string) {
+		t.Helper()
+		tmp := filepath.Join(dir, "token.tmp")
+		if err := os.WriteFile(tmp, []byte(tok+"\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	clk := newClock()
+	api := &fakeAPI{respond: answering(clk)}
+	p := credentials.NewWithClock(api, cluster, credentials.TokenFile(path), clk.Now, func() float64 { return 0.5 })
+
+	rotate("tok-a")
+	mustRetrieve(t, p, "ASIAKEY1")
+	rotate("tok-b")
+	p.Invalidate()
+	mustRetrieve(t, p, "ASIAKEY2") // a waiting fetch
+	rotate("tok-c")
+	clk.Set(refreshAt)
+	mustRetrieve(t, p, "ASIAKEY2") // starts a background refresh
+	waitRefresh(t, p)
+	mustRetrieve(t, p, "ASIAKEY3")
+	if got, want := strings.Join(api.Tokens(), ","), "tok-a,tok-b,tok-c"; got != want {
+		t.Errorf("tokens sent = %s, want %s", got, want)
+	}
+}
+
+// TestLoggerMayCallTheProvider: the Provider does not hold its lock while
+// logging, so a logger that calls back into it (one that ships lines with
+// the same credentials, say) does not deadlock.
+func TestLoggerMayCallTheProvider(t *testing.T) {
+	clk := newClock()
+	var p *credentials.Provider
+	var logged atomic.Int64
+	logger := logging.LoggerFunc(func(logging.Classification, string, ...any) {
+		logged.Add(1)
+		p.Invalidate()
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		p.Retrieve(ctx) //nolint:errcheck // any answer will do; returning is the point
+	})
+	var failing atomic.Bool
+	api := &fakeAPI{respond: func(_ context.Context, n int) reply {
+		if failing.Swap(false) {
+			return reply{err: &types.InternalServerException{Message: aws.String("oops")}}
+		}
+		return reply{out: output(n, clk.Now().Add(lifetime))}
+	}}
+	p = newTestProvider(t, api, clk, func(o *credentials.Options) { o.Logger = logger })
+	mustRetrieve(t, p, "ASIAKEY1")
+	failing.Store(true)
+	clk.Set(refreshAt)
+	mustRetrieve(t, p, "ASIAKEY1") // the background refresh fails and logs
+	waitRefresh(t, p)
+	deadline := time.Now().Add(10 * time.Second)
+	for logged.Load() == 0 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	if logged.Load() == 0 {
+		t.Error("the failure was not logged")
 	}
 }

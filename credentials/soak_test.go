@@ -187,6 +187,9 @@ func soakErrorKind(err error) string {
 }
 
 func TestSoakProviderUnderFaultsAndExpiry(t *testing.T) {
+	if testing.Short() {
+		t.Skipf("the soak runs for %v; CI runs it (without -short)", soakRun)
+	}
 	leakcheck.Check(t)
 
 	// Warm the process-wide state a first server creates (the cluster's RSA

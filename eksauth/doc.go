@@ -9,14 +9,16 @@
 // # Compatibility
 //
 // The package is source-compatible with
-// github.com/aws/aws-sdk-go-v2/service/eksauth for [New], [NewFromConfig],
-// [Options], [Client.AssumeRoleForPodIdentity], its input and output, and
-// the errors of package types: a program written for the official client
-// builds and behaves the same after changing its import paths. Errors have
+// github.com/aws/aws-sdk-go-v2/service/eksauth: a program written for the
+// official client builds and behaves the same after changing its import
+// paths. Calls run through smithy-go's middleware stack with the official
+// steps, middleware IDs and context values, so APIOptions (otelaws, custom
+// headers, User-Agent keys) work as with any SDK client; TracerProvider and
+// MeterProvider give the SDK's spans and client.call.* metrics. Errors have
 // the official chain and text: a *smithy.OperationError around an
 // *awshttp.ResponseError (status code, request ID) around the API error.
 //
-// On purpose, it is stricter than the official client: bad input (nil, a
+// On purpose, it is stricter than the official client: bad input (a
 // cluster name or token outside the API's patterns, a token with CR or LF)
 // fails before anything is sent, as *smithy.InvalidParamsError; missing or
 // anonymous credentials fail with [ErrNoCredentials]; a region that is not
@@ -24,31 +26,16 @@
 // *smithy.DeserializationError; every response body is capped at
 // [MaxResponseBodySize].
 //
-// # Request path
+// # Retries and clock skew
 //
-// There is no middleware stack: a call is one function,
-// assumeRoleForPodIdentity in api_op_AssumeRoleForPodIdentity.go, and each
-// of its steps has its file: validate.go, sign.go (credentials and SigV4),
-// endpoint.go (with the partitions in internal/endpoints), request.go,
-// retry.go (the attempts, through the aws.Retryer contract), send.go,
-// decode.go (success answers, read without reflection by internal/jsonscan)
-// and decode_error.go. Constant strings (endpoint, User-Agent,
-// amz-sdk-request values) are computed once per client.
+// Retries are the SDK's retry middleware with Options.Retryer (by default
+// retry.NewStandard). Each attempt gets credentials and is signed anew, at
+// the service's clock as the last answer's Date header showed it, and
+// errors of a skewed clock are retried once the skew is known.
 //
-// # Retries
+// # Secrets
 //
-// Retries follow the SDK's retry middleware: retry.NewStandard by default
-// (three attempts, retry quota, jittered backoff), RetryMaxAttempts,
-// x-amz-retry-after, transport errors retried, each attempt re-signed at a
-// clock corrected by the skew that the previous answer's Date header
-// showed, and AccessDeniedException or signature errors retried when that
-// skew exceeds four minutes. The caller's context is honoured before each
-// attempt and during each backoff.
-//
-// # Logging
-//
-// Options.Logger receives what Options.ClientLogMode selects (retries,
-// signing, requests and responses, with or without bodies). The token, the
-// signature, the session token and the secret key are redacted in every
-// mode.
+// The token, the signature, the session token and the secret key never
+// appear in an error, a span or a log line, in any Options.ClientLogMode;
+// an error holds no signed request.
 package eksauth

@@ -87,3 +87,22 @@ func TestErrorValueHoldsNoSecrets(t *testing.T) {
 		})
 	}
 }
+
+// TestOutputHoldsNoRequestSecrets: a success output, dumped in depth (its
+// ResultMetadata holds the raw response), shows neither the token nor the
+// node's secret key, session token or signature; only the credentials it
+// returns.
+func TestOutputHoldsNoRequestSecrets(t *testing.T) {
+	ts := newTestServer(t, answer{Status: 500, Body: `{"code":"InternalServerException"}`}, answer{Body: successBody(t)})
+	out, err := newTestClient(ts).AssumeRoleForPodIdentity(context.Background(), input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	secrets := []string{testToken, testSecretKey, testSessionToken}
+	for _, r := range ts.Requests() {
+		secrets = append(secrets, regexp.MustCompile(`Signature=([0-9a-f]{64})`).FindStringSubmatch(r.Header.Get("Authorization"))[1])
+	}
+	if paths := reachableSecrets(out, secrets); len(paths) > 0 {
+		t.Errorf("secrets reachable from the output at %v", paths)
+	}
+}

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/podidentity/podidentity/eksauth"
 	"github.com/podidentity/podidentity/eksauth/types"
 )
@@ -71,8 +73,8 @@ func ExampleClient_AssumeRoleForPodIdentity_errors() {
 		switch apiErr.(type) {
 		case *types.ExpiredTokenException:
 			fmt.Println("re-read the token file:", apiErr.ErrorMessage())
-		case *types.AccessDeniedException:
-			fmt.Println("check the association")
+		case *types.ResourceNotFoundException:
+			fmt.Println("no association for the service account")
 		}
 	}
 	fmt.Println(err)
@@ -115,4 +117,32 @@ func ExampleNewFromConfig() {
 	}
 	fmt.Println(*out.Credentials.AccessKeyId, client.Options().Retryer.MaxAttempts())
 	// Output: ASIAPOD 5
+}
+
+// Middleware written for any SDK client works unchanged: here one that
+// adds a header to every request and one that reads the operation's name.
+func ExampleWithAPIOptions() {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Println("server saw X-Team:", r.Header.Get("X-Team"))
+		io.WriteString(w, `{"credentials":{"accessKeyId":"ASIAPOD","secretAccessKey":"s","sessionToken":"t","expiration":1767225600}}`)
+	}))
+	defer srv.Close()
+
+	addHeader := func(stack *middleware.Stack) error {
+		return stack.Build.Add(middleware.BuildMiddlewareFunc("addTeam", func(ctx context.Context, in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
+			in.Request.(*smithyhttp.Request).Header.Set("X-Team", "payments")
+			fmt.Println("calling", awsmiddleware.GetServiceID(ctx), awsmiddleware.GetOperationName(ctx))
+			return next.HandleBuild(ctx, in)
+		}), middleware.After)
+	}
+	client := eksauth.New(eksauth.Options{Region: "us-west-2", BaseEndpoint: aws.String(srv.URL), Credentials: nodeCredentials})
+	_, err := client.AssumeRoleForPodIdentity(context.Background(), &eksauth.AssumeRoleForPodIdentityInput{
+		ClusterName: aws.String("my-cluster"),
+		Token:       aws.String("eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJhcHAifQ.c2ln"),
+	}, eksauth.WithAPIOptions(addHeader))
+	fmt.Println(err)
+	// Output:
+	// calling EKS Auth AssumeRoleForPodIdentity
+	// server saw X-Team: payments
+	// <nil>
 }

@@ -31,6 +31,7 @@ var testCreds = aws.Credentials{AccessKeyID: testAccessKey, SecretAccessKey: tes
 // recorded is a request a test server received.
 type recorded struct {
 	Method, Path string
+	EscapedPath  string // as sent
 	Header       http.Header
 	Body         []byte
 }
@@ -57,7 +58,7 @@ func newTestServer(t testing.TB, answers ...answer) *testServer {
 	ts.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		body, _ := io.ReadAll(r.Body)
 		ts.mu.Lock()
-		ts.requests = append(ts.requests, recorded{Method: r.Method, Path: r.URL.Path, Header: r.Header.Clone(), Body: body})
+		ts.requests = append(ts.requests, recorded{Method: r.Method, Path: r.URL.Path, EscapedPath: r.URL.EscapedPath(), Header: r.Header.Clone(), Body: body})
 		a := ts.answers[0]
 		if len(ts.answers) > 1 {
 			ts.answers = ts.answers[1:]

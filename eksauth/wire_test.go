@@ -4,7 +4,10 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"net/http"
+	"reflect"
 	"regexp"
 	"runtime"
 	"strings"
@@ -13,6 +16,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
+	"github.com/aws/smithy-go"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/podidentity/podidentity/eksauth"
 )
 
@@ -132,4 +137,100 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// TestEveryInputMemberIsSent sets each member of the input and checks that
+// the request carries it: a member added to the input type but not to the
+// serializer fails here instead of being dropped in silence.
+func TestEveryInputMemberIsSent(t *testing.T) {
+	ts := newTestServer(t, answer{Body: successBody(t)})
+	in := &eksauth.AssumeRoleForPodIdentityInput{}
+	v := reflect.ValueOf(in).Elem()
+	want := map[string]string{}
+	for i := range v.NumField() {
+		f := v.Type().Field(i)
+		val := "value-of-" + f.Name
+		switch f.Name {
+		case "ClusterName":
+			val = testCluster
+		case "Token":
+			val = testToken
+		}
+		v.Field(i).Set(reflect.ValueOf(&val))
+		want[strings.ToLower(f.Name[:1])+f.Name[1:]] = val
+	}
+	if _, err := newTestClient(ts).AssumeRoleForPodIdentity(context.Background(), in); err != nil {
+		t.Fatal(err)
+	}
+	r := ts.Requests()[0]
+	var body map[string]string
+	if err := json.Unmarshal(r.Body, &body); err != nil {
+		t.Fatal(err)
+	}
+	body["clusterName"], _ = strings.CutPrefix(strings.TrimSuffix(r.Path, "/assume-role-for-pod-identity"), testBasePath+"/clusters/")
+	if !reflect.DeepEqual(body, want) {
+		t.Errorf("sent %v, want every member %v", body, want)
+	}
+}
+
+// A program may remove validation from the stack (the AWS CLI's way: the
+// service judges the input). The serializer must still keep every name in
+// its path segment and not panic on missing members.
+func TestSerializeWithoutValidation(t *testing.T) {
+	noValidation := eksauth.WithAPIOptions(func(st *middleware.Stack) error {
+		_, err := st.Initialize.Remove("OperationInputValidation")
+		return err
+	})
+	tests := map[string]struct {
+		in                *eksauth.AssumeRoleForPodIdentityInput
+		wantPath, wantRaw string
+		wantBody          string
+	}{
+		"slash and dots": {
+			in:       &eksauth.AssumeRoleForPodIdentityInput{ClusterName: aws.String("../x/y"), Token: aws.String("t")},
+			wantPath: testBasePath + "/clusters/../x/y/assume-role-for-pod-identity",
+			wantRaw:  testBasePath + "/clusters/..%2Fx%2Fy/assume-role-for-pod-identity",
+			wantBody: `{"token":"t"}`,
+		},
+		"space and percent": {
+			in:       &eksauth.AssumeRoleForPodIdentityInput{ClusterName: aws.String("a b%2F"), Token: aws.String("t")},
+			wantPath: testBasePath + "/clusters/a b%2F/assume-role-for-pod-identity",
+			wantRaw:  testBasePath + "/clusters/a%20b%252F/assume-role-for-pod-identity",
+			wantBody: `{"token":"t"}`,
+		},
+		"no token": {
+			in:       &eksauth.AssumeRoleForPodIdentityInput{ClusterName: aws.String(testCluster)},
+			wantPath: testBasePath + "/clusters/" + testCluster + "/assume-role-for-pod-identity",
+			wantRaw:  testBasePath + "/clusters/" + testCluster + "/assume-role-for-pod-identity",
+			wantBody: `{}`,
+		},
+	}
+	for name, tt := range tests {
+		t.Run(name, func(t *testing.T) {
+			ts := newTestServer(t, answer{Body: successBody(t)})
+			c := newTestClient(ts, noValidation)
+			if _, err := c.AssumeRoleForPodIdentity(context.Background(), tt.in); err != nil {
+				t.Fatal(err)
+			}
+			r := ts.Requests()[0]
+			if r.Path != tt.wantPath || r.EscapedPath != tt.wantRaw {
+				t.Errorf("path = %q (sent %q), want %q (sent %q)", r.Path, r.EscapedPath, tt.wantPath, tt.wantRaw)
+			}
+			if string(r.Body) != tt.wantBody {
+				t.Errorf("body = %s, want %s", r.Body, tt.wantBody)
+			}
+		})
+	}
+	t.Run("no cluster name", func(t *testing.T) {
+		ts := newTestServer(t)
+		c := newTestClient(ts, noValidation)
+		_, err := c.AssumeRoleForPodIdentity(context.Background(), &eksauth.AssumeRoleForPodIdentityInput{Token: aws.String("t")})
+		var se *smithy.SerializationError
+		if !errors.As(err, &se) || !strings.Contains(err.Error(), "input member clusterName must not be empty") {
+			t.Fatalf("err = %v, want the official serializer's SerializationError", err)
+		}
+		if n := len(ts.Requests()); n != 0 {
+			t.Errorf("%d requests sent, want none", n)
+		}
+	})
 }

@@ -11,7 +11,7 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/podidentity/podidentity/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
 // TestMain lets TestSignals run main() in a child process (the test binary
@@ -23,7 +23,7 @@ func TestMain(m *testing.M) {
 		main()
 		os.Exit(0)
 	}
-	leakcheck.Main(m)
+	goleak.VerifyTestMain(m)
 }
 
 // TestSignals runs the real main and stops it with SIGINT and SIGTERM.

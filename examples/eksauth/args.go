@@ -84,28 +84,37 @@ func (p *parsed) get(name string) (string, bool) {
 	return v, ok
 }
 
+// lookupOption finds the option name abbreviates. The AWS CLI parses in
+// two passes: the main parser, which knows only the global options, takes a
+// prefix of one of them (or reports it ambiguous among them) before the
+// operation's parser sees what is left.
 func lookupOption(name string) (*option, error) {
-	var matches []*option
 	for i := range options {
-		o := &options[i]
-		if o.name == name {
-			return o, nil
-		}
-		if strings.HasPrefix(o.name, name) {
-			matches = append(matches, o)
+		if options[i].name == name {
+			return &options[i], nil
 		}
 	}
-	switch len(matches) {
-	case 0:
-		return nil, nil
-	case 1:
-		return matches[0], nil
+	for _, global := range []bool{true, false} {
+		var matches []*option
+		for i := range options {
+			o := &options[i]
+			if o.global == global && strings.HasPrefix(o.name, name) {
+				matches = append(matches, o)
+			}
+		}
+		switch len(matches) {
+		case 0:
+			continue
+		case 1:
+			return matches[0], nil
+		}
+		names := make([]string, len(matches))
+		for i, m := range matches {
+			names[i] = "--" + m.name
+		}
+		return nil, usageErr("ambiguous option: --%s could match %s", name, strings.Join(names, ", "))
 	}
-	names := make([]string, len(matches))
-	for i, m := range matches {
-		names[i] = "--" + m.name
-	}
-	return nil, usageErr("ambiguous option: --%s could match %s", name, strings.Join(names, ", "))
+	return nil, nil
 }
 
 // looksLikeOption is argparse's test for an argument that cannot be a value:
@@ -201,19 +210,15 @@ func parseArgs(args []string) (*parsed, error) {
 				continue
 			}
 		}
-		// --cli-input-json and --cli-input-yaml form an argparse mutually
-		// exclusive group.
-		if other := map[string]string{"cli-input-json": "cli-input-yaml", "cli-input-yaml": "cli-input-json"}[o.name]; other != "" && p.has(other) {
-			fail(o, usageErr("argument --%s: not allowed with argument --%s", o.name, other))
-			continue
-		}
 		p.values[o.name] = val
 	}
 	// The command: "assume-role-for-pod-identity", optionally after the
 	// service name so that `eksauth eks-auth assume-role-for-pod-identity`
 	// reads like the aws command it replaces.
+	afterService := false
 	if len(positionals) > 0 && positionals[0] == serviceName {
 		positionals = positionals[1:]
+		afterService = true
 		if len(positionals) == 0 && globalErr == nil {
 			globalErr = usageErr("the following arguments are required: operation")
 		}
@@ -231,6 +236,10 @@ func parseArgs(args []string) (*parsed, error) {
 	case operationName:
 		p.command = operationName
 	default:
+		if afterService {
+			// The service's parser: its operations and help.
+			return nil, usageErr("argument operation: %s", invalidChoice([]string{operationName, "help"}))
+		}
 		return nil, usageErr("argument command: %s", invalidChoice([]string{operationName, serviceName, "help"}))
 	}
 	rest := positionals[1:]

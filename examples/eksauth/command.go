@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -13,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/aws/smithy-go/logging"
+	"github.com/aws/smithy-go/middleware"
 	"github.com/podidentity/podidentity/eksauth"
 )
 
@@ -98,6 +100,9 @@ func (c *command) main(args []string) error {
 	if c.s.region == "" {
 		return errNoRegion
 	}
+	if err := checkEndpoint(c.s.endpoint); err != nil {
+		return err
+	}
 	if err := ps.validate(); err != nil {
 		return err
 	}
@@ -160,7 +165,7 @@ func (c *command) print(v any) error {
 	if c.s.query != nil {
 		q, err := c.s.query.search(v)
 		if err != nil {
-			return &cliError{code: exitGeneral, msg: queryErrorText(err, v)}
+			return &cliError{code: exitGeneral, msg: c.s.query.queryErrorText(err, v)}
 		}
 		v = q
 	}
@@ -187,7 +192,10 @@ func (c *command) print(v any) error {
 			writeYAML(&b, v)
 		}
 	case "yaml-stream":
-		writeYAMLStream(&b, v)
+		// As yaml: an empty object is not printed, not even as a list.
+		if o, ok := v.(*object); !ok || o.len() > 0 {
+			writeYAMLStream(&b, v)
+		}
 	}
 	return writeOutput(b.String(), c.stdout, c.stderr, c.s.pager, c.env)
 }
@@ -215,7 +223,10 @@ func (c *command) call(ps params) (*eksauth.AssumeRoleForPodIdentityOutput, erro
 	if v, ok := c.env.lookup("AWS_EC2_METADATA_DISABLED"); ok && strings.EqualFold(v, "true") {
 		loadOpts = append(loadOpts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
 	}
-	if id, ok := c.env.lookup("AWS_ACCESS_KEY_ID"); ok && !s.noSign {
+	// botocore drops the environment's credentials when --profile names a
+	// profile (AWS_PROFILE does not): the profile's own are used.
+	explicitProfile := c.p.has("profile")
+	if id, ok := c.env.lookup("AWS_ACCESS_KEY_ID"); ok && !s.noSign && !explicitProfile {
 		if secret, ok := c.env.lookup("AWS_SECRET_ACCESS_KEY"); ok {
 			token, _ := c.env.lookup("AWS_SESSION_TOKEN")
 			loadOpts = append(loadOpts, config.WithCredentialsProvider(aws.CredentialsProviderFunc(
@@ -228,7 +239,11 @@ func (c *command) call(ps params) (*eksauth.AssumeRoleForPodIdentityOutput, erro
 		// Credentials are not loaded at all with --no-sign-request.
 		loadOpts = append(loadOpts, config.WithCredentialsProvider(aws.AnonymousCredentials{}))
 	}
-	cfg, err := config.LoadDefaultConfig(c.ctx, loadOpts...)
+	var cfg aws.Config
+	err := withoutEnv(explicitProfile, envCredentialVars, func() (err error) {
+		cfg, err = config.LoadDefaultConfig(c.ctx, loadOpts...)
+		return err
+	})
 	if err != nil {
 		var pe config.SharedConfigProfileNotExistError
 		if errors.As(err, &pe) {
@@ -283,6 +298,14 @@ func (c *command) call(ps params) (*eksauth.AssumeRoleForPodIdentityOutput, erro
 		o.Region = s.region
 		o.Credentials = creds
 		o.HTTPClient = doer
+		// The AWS CLI checks what botocore checks (ps.validate, above) and
+		// leaves the API's patterns to the service, which answers
+		// InvalidParameterException: so does this CLI, without the
+		// client's own check of them.
+		o.APIOptions = append(o.APIOptions, func(st *middleware.Stack) error {
+			_, err := st.Initialize.Remove("OperationInputValidation")
+			return err
+		})
 		if s.endpoint != "" {
 			ep := s.endpoint
 			o.BaseEndpoint = &ep
@@ -330,3 +353,24 @@ func pyList(args []string) string {
 	}
 	return "[" + strings.Join(q, ", ") + "]"
 }
+
+// envCredentialVars are the variables of the SDK's environment credentials.
+var envCredentialVars = []string{"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"}
+
+// withoutEnv runs fn with vars unset in the process environment, if hide
+// is set, and restores them. The SDK's config module reads credentials
+// from the process environment ahead of any profile and has no option to
+// skip them; the CLI runs fn before it starts anything concurrent.
+func withoutEnv(hide bool, vars []string, fn func() error) error {
+	if !hide {
+		return fn()
+	}
+	for _, k := range vars {
+		if v, ok := os.LookupEnv(k); ok {
+			os.Unsetenv(k)
+			defer os.Setenv(k, v)
+		}
+	}
+	return fn()
+}
+

@@ -137,8 +137,8 @@ func resolveSettings(p *parsed, e env) (*settings, error) {
 	}
 
 	if ep, ok := p.get("endpoint-url"); ok {
-		if !strings.Contains(ep, "://") {
-			return nil, &cliError{code: exitGeneral, msg: `Bad value for --endpoint-url "` + ep + `": scheme is missing.  Must be of the form http://<hostname>/ or https://<hostname>/`}
+		if urlScheme(ep) == "" {
+			return nil, &cliError{code: exitUsage, msg: `Bad value for --endpoint-url "` + ep + `": scheme is missing.  Must be of the form http://<hostname>/ or https://<hostname>/`}
 		}
 		s.endpoint = ep
 	}
@@ -211,4 +211,50 @@ func first(vals ...string) string {
 		}
 	}
 	return ""
+}
+
+// urlScheme is the scheme Python's urlsplit finds: what comes before the
+// first ":" if it is a valid scheme name, so "localhost:1" has the scheme
+// "localhost" (and is refused later, for having no host).
+func urlScheme(u string) string {
+	i := strings.IndexByte(u, ':')
+	if i <= 0 || !isASCIILetter(u[0]) {
+		return ""
+	}
+	for _, c := range []byte(u[:i]) {
+		if !isASCIILetter(c) && !('0' <= c && c <= '9') && c != '+' && c != '-' && c != '.' {
+			return ""
+		}
+	}
+	return strings.ToLower(u[:i])
+}
+
+func isASCIILetter(c byte) bool { return 'a' <= c|0x20 && c|0x20 <= 'z' }
+
+// checkEndpoint refuses an --endpoint-url that botocore refuses when it
+// creates the client: no host, an unclosed IPv6 bracket, a scheme other
+// than http or https.
+func checkEndpoint(ep string) error {
+	if ep == "" {
+		return nil
+	}
+	scheme := urlScheme(ep)
+	rest := strings.TrimPrefix(ep[len(scheme)+1:], "//")
+	host := rest
+	if i := strings.IndexAny(host, "/?#"); i >= 0 {
+		host = host[:i]
+	}
+	if strings.Contains(host, "[") != strings.Contains(host, "]") {
+		return &cliError{code: exitGeneral, msg: "Invalid IPv6 URL"}
+	}
+	if _, h, ok := strings.Cut(host, "@"); ok {
+		host = h
+	}
+	if !strings.HasPrefix(ep[len(scheme)+1:], "//") || host == "" || strings.HasPrefix(host, ":") {
+		return &cliError{code: exitGeneral, msg: "Invalid endpoint: " + ep}
+	}
+	if scheme != "http" && scheme != "https" {
+		return &cliError{code: exitGeneral, msg: "An HTTP Client raised an unhandled exception: Not supported URL scheme " + scheme}
+	}
+	return nil
 }

@@ -14,9 +14,11 @@
 //
 // json (the default), text, table, yaml and yaml-stream, chosen by
 // --output, AWS_DEFAULT_OUTPUT or the profile's output; --query takes a
-// JMESPath expression applied before formatting. json, text and table
-// match the AWS CLI byte for byte: the golden files in testdata/ were
-// written by the AWS CLI itself from the same response.
+// JMESPath expression applied before formatting. Every format matches the
+// AWS CLI v2 byte for byte: internal/e2e/awscli runs both on the same
+// command lines against one emulator, and the json, text and table golden
+// files in testdata/ were written by the AWS CLI itself. The repository's
+// README lists the few differences, each on purpose.
 //
 // # Configuration
 //

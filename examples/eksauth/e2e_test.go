@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -433,9 +435,9 @@ func TestQueryErrorHidesTheAnswer(t *testing.T) {
 	answer := `{"subject":{"namespace":"default","serviceAccount":"app"},"audience":"pods.eks.amazonaws.com",` +
 		`"credentials":{"sessionToken":"` + session + `","secretAccessKey":"` + secret + `","accessKeyId":"ASIAQUERYEXAMPLE0001","expiration":1795928297}}`
 	for name, tc := range map[string]struct{ query, want string }{
-		"whole answer":   {"sort_by(@, &x)", "\ninvalid type for value: <not shown>, expected one of: ['array']\n"},
-		"one secret":     {"abs(credentials.secretAccessKey)", "\ninvalid type for value: <not shown>, expected one of: ['number']\n"},
-		"list of values": {"join(',', [credentials.sessionToken, `1`])", "\ninvalid type for value: <not shown>, expected one of: ['array[string]']\n"},
+		"whole answer":   {"sort_by(@, &x)", "\nIn function sort_by(), invalid type for value: <not shown>, expected one of: ['array']\n"},
+		"one secret":     {"abs(credentials.secretAccessKey)", "\nIn function abs(), invalid type for value: <not shown>, expected one of: ['number']\n"},
+		"list of values": {"join(',', [credentials.sessionToken, `1`])", "\nIn function join(), invalid type for value: <not shown>, expected one of: ['array-string']\n"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			sb := newSandbox(t)
@@ -465,7 +467,7 @@ func TestValueStartingWithADash(t *testing.T) {
 		code               int
 	}{
 		"document marker": {in: "---\nclusterName: demo\ntoken: " + em.token + "\n", stdout: "pods.eks.amazonaws.com\n"},
-		"list":            {in: "- clusterName: demo\n", code: exitUsage, stderr: "\nError parsing parameter 'cli-input-yaml': Invalid type: expecting map, received list\n"},
+		"list":            {in: "- clusterName: demo\n", code: exitUsage, stderr: "\nError parsing parameter '--cli-input-yaml': Invalid type: expecting map, received <class 'list'>\n"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := sb.run("", "assume-role-for-pod-identity", "--endpoint-url", em.URL, "--cli-input-yaml", tc.in, "--query", "audience", "--output", "text")
@@ -473,5 +475,51 @@ func TestValueStartingWithADash(t *testing.T) {
 				t.Errorf("got exit %d stdout %q stderr %q, want %d %q %q", r.code, r.stdout, r.stderr, tc.code, tc.stdout, tc.stderr)
 			}
 		})
+	}
+}
+
+// TestPatternsLeftToTheService: as the AWS CLI, the CLI checks only what
+// botocore checks and sends a cluster name or token outside the API's
+// patterns; the service's InvalidParameterException is the answer.
+func TestPatternsLeftToTheService(t *testing.T) {
+	sb := newSandbox(t)
+	em := sb.emulator()
+	tokenNL := sb.file("token-nl", em.token+"\n")
+	for name, args := range map[string][]string{
+		"cluster name with a space": {"--cluster-name", "bad name", "--token", em.token},
+		"cluster name too long":     {"--cluster-name", strings.Repeat("c", 101), "--token", em.token},
+		"token not a JWT":           {"--cluster-name", "demo", "--token", "garbage"},
+		"token with a newline":      {"--cluster-name", "demo", "--token", "file://" + tokenNL},
+	} {
+		t.Run(name, func(t *testing.T) {
+			r := sb.run("", append([]string{"assume-role-for-pod-identity", "--endpoint-url", em.URL}, args...)...)
+			want := "\nAn error occurred (InvalidParameterException) when calling the AssumeRoleForPodIdentity operation: 1 validation error detected: "
+			if r.code != exitService || !strings.HasPrefix(r.stderr, want) {
+				t.Errorf("exit %d stderr %q, want %d and %q...", r.code, r.stderr, exitService, want)
+			}
+		})
+	}
+}
+
+// TestClusterNameEscaped: the cluster name is percent-encoded in the path,
+// "/" included, as botocore encodes it, so that no name reaches another
+// path.
+func TestClusterNameEscaped(t *testing.T) {
+	sb := newSandbox(t)
+	var mu sync.Mutex
+	var got string
+	em := sb.emulator(eksauthtest.WithMiddleware(func(next http.Handler) http.Handler {
+		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			mu.Lock()
+			got = r.RequestURI
+			mu.Unlock()
+			next.ServeHTTP(w, r)
+		})
+	}))
+	sb.run("", "assume-role-for-pod-identity", "--endpoint-url", em.URL, "--cluster-name", "../a b/c?d#e%", "--token", em.token)
+	mu.Lock()
+	defer mu.Unlock()
+	if want := "/clusters/..%2Fa%20b%2Fc%3Fd%23e%25/assume-role-for-pod-identity"; got != want {
+		t.Errorf("sent %q, want %q", got, want)
 	}
 }

@@ -100,10 +100,6 @@ func operationError(err error, endpoint string) error {
 	if errors.Is(err, context.Canceled) {
 		return &cliError{code: exitInterrupt}
 	}
-	var pe *smithy.InvalidParamsError
-	if errors.As(err, &pe) {
-		return validationErr(paramProblems(pe))
-	}
 	var ae smithy.APIError
 	if errors.As(err, &ae) {
 		code, msg := ae.ErrorCode(), ae.ErrorMessage()
@@ -187,33 +183,4 @@ func rootCause(err error) error {
 		}
 		err = u
 	}
-}
-
-// paramProblems rewords the client's validation errors, one a line, in
-// botocore's style and with the API's member names: the client checks the
-// cluster name and token patterns, which botocore leaves to the service.
-func paramProblems(pe *smithy.InvalidParamsError) []string {
-	var out []string
-	for _, line := range strings.Split(pe.Error(), "\n") {
-		line, ok := strings.CutPrefix(strings.TrimSpace(line), "- ")
-		if !ok {
-			continue
-		}
-		line = strings.TrimSuffix(line, ".")
-		i := strings.LastIndex(line, ", ")
-		if i < 0 {
-			out = append(out, line)
-			continue
-		}
-		msg, path := line[:i], line[i+2:]
-		field := path[strings.LastIndex(path, ".")+1:]
-		if field != "" {
-			field = strings.ToLower(field[:1]) + field[1:]
-		}
-		out = append(out, fmt.Sprintf("Invalid value for parameter %s: %s", field, msg))
-	}
-	if len(out) == 0 {
-		out = append(out, strings.TrimSpace(pe.Error()))
-	}
-	return out
 }

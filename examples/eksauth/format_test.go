@@ -89,15 +89,21 @@ func checkGolden(t *testing.T, name, got, format string) {
 
 func TestOutputDefaults(t *testing.T) {
 	cases := map[string]struct {
-		env     map[string]string
-		config  string
-		args    []string
-		golden  string
-		wantErr string
+		env         map[string]string
+		config      string
+		credentials string
+		args        []string
+		golden      string
+		wantErr     string
+		code        int // of wantErr; 255 if 0
 	}{
-		"AWS_DEFAULT_OUTPUT":        {env: map[string]string{"AWS_DEFAULT_OUTPUT": "text"}, golden: "text.golden"},
-		"profile output":            {config: "[default]\noutput = table\n", golden: "table.golden"},
-		"named profile output":      {config: "[profile ci]\noutput = text\n", args: []string{"--profile", "ci"}, golden: "text.golden"},
+		"AWS_DEFAULT_OUTPUT": {env: map[string]string{"AWS_DEFAULT_OUTPUT": "text"}, golden: "text.golden"},
+		"profile output":     {config: "[default]\noutput = table\n", golden: "table.golden"},
+		// --profile makes botocore ignore the environment's credentials.
+		"named profile output": {config: "[profile ci]\noutput = text\n", credentials: "[ci]\naws_access_key_id = AKIDEXAMPLE\naws_secret_access_key = secretEXAMPLE\n",
+			args: []string{"--profile", "ci"}, golden: "text.golden"},
+		"named profile without credentials": {config: "[profile ci]\noutput = text\n", args: []string{"--profile", "ci"}, code: exitConfig,
+			wantErr: "\nUnable to locate credentials. You can configure credentials by running \"aws configure\".\n"},
 		"option beats environment":  {env: map[string]string{"AWS_DEFAULT_OUTPUT": "text"}, args: []string{"--output", "json"}, golden: "json.golden"},
 		"environment beats profile": {env: map[string]string{"AWS_DEFAULT_OUTPUT": "text"}, config: "[default]\noutput = table\n", golden: "text.golden"},
 		"bad output in environment": {env: map[string]string{"AWS_DEFAULT_OUTPUT": "xml"}, wantErr: "\nUnknown output type: xml\n"},
@@ -111,10 +117,17 @@ func TestOutputDefaults(t *testing.T) {
 			if tc.config != "" {
 				sb.set("AWS_CONFIG_FILE", sb.file("config", tc.config))
 			}
+			if tc.credentials != "" {
+				sb.set("AWS_SHARED_CREDENTIALS_FILE", sb.file("credentials", tc.credentials))
+			}
 			r := sb.run("", append(args, tc.args...)...)
 			if tc.wantErr != "" {
-				if r.code != exitGeneral || r.stderr != tc.wantErr {
-					t.Fatalf("got exit %d stderr %q, want 255 %q", r.code, r.stderr, tc.wantErr)
+				code := tc.code
+				if code == 0 {
+					code = exitGeneral
+				}
+				if r.code != code || r.stderr != tc.wantErr {
+					t.Fatalf("got exit %d stderr %q, want %d %q", r.code, r.stderr, code, tc.wantErr)
 				}
 				return
 			}
@@ -214,5 +227,18 @@ func TestTimestampFormat(t *testing.T) {
 				t.Fatalf("exit %d stdout %q stderr %q, want %q", r.code, r.stdout, r.stderr, want)
 			}
 		})
+	}
+}
+
+// TestEmptyObjectNotPrinted: an empty object (an operation without output,
+// or a query's) prints nothing in json, yaml and yaml-stream, as in the AWS
+// CLI v2.
+func TestEmptyObjectNotPrinted(t *testing.T) {
+	for _, format := range []string{"json", "yaml", "yaml-stream"} {
+		sb, args := fixedSandbox(t)
+		r := sb.run("", append(args, "--output", format, "--query", "`{}`")...)
+		if r.code != 0 || r.stdout != "" || r.stderr != "" {
+			t.Errorf("%s: exit %d stdout %q stderr %q, want nothing", format, r.code, r.stdout, r.stderr)
+		}
 	}
 }

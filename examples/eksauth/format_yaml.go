@@ -7,9 +7,12 @@ import (
 )
 
 // writeYAML renders v as the AWS CLI v2's yaml output (ruamel.yaml's safe
-// dumper in block style): members in the API's order, two-space mapping
-// indent, sequences not indented below their key, strings quoted only when
-// they would otherwise read back as another type or break the syntax.
+// dumper in block style): keys sorted (the safe representer sorts every
+// mapping, so members are not in the API's order as in json), two-space
+// mapping indent, sequences not indented below their key, strings quoted
+// only when they would otherwise read back as another type or break the
+// syntax. A scalar alone is written as JSON, as the AWS CLI v2 does to
+// avoid YAML's "..." document end marker.
 func writeYAML(b *strings.Builder, v any) {
 	switch x := v.(type) {
 	case *object:
@@ -25,14 +28,7 @@ func writeYAML(b *strings.Builder, v any) {
 		}
 		yamlSequence(b, x, 0)
 	default:
-		s, plain := yamlScalar(v)
-		b.WriteString(s)
-		b.WriteByte('\n')
-		// A plain scalar as the whole document is followed by an explicit
-		// document end marker, as PyYAML and ruamel.yaml write it.
-		if plain {
-			b.WriteString("...\n")
-		}
+		writeJSON(b, v)
 	}
 }
 
@@ -42,7 +38,7 @@ func writeYAML(b *strings.Builder, v any) {
 func writeYAMLStream(b *strings.Builder, v any) { writeYAML(b, []any{v}) }
 
 func yamlMapping(b *strings.Builder, o *object, ind int) {
-	for i, k := range o.keys {
+	for i, k := range o.sortedKeys() {
 		if i > 0 {
 			b.WriteString(strings.Repeat(" ", ind))
 		}
@@ -116,7 +112,8 @@ var yamlImplicit = []*regexp.Regexp{
 	regexp.MustCompile(`^(?:<<|=)$`),
 }
 
-// yamlScalar returns the text of a scalar and whether it is plain.
+// yamlScalar returns the text of a scalar inside a mapping or sequence and
+// whether it is plain.
 func yamlScalar(v any) (string, bool) {
 	switch x := v.(type) {
 	case nil:
@@ -197,9 +194,11 @@ func plainOK(s string) bool {
 	return true
 }
 
+// printableOneLine reports whether s can be single-quoted: the emitter's
+// "special characters" (controls, tab included) need double quotes.
 func printableOneLine(s string) bool {
 	for _, r := range s {
-		if r == '\n' || r == '\r' || (!unicode.IsPrint(r) && r != '\t') {
+		if r < 0x20 || !unicode.IsPrint(r) {
 			return false
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -30,9 +31,10 @@ var members = []struct {
 	{"zone", "The Availability Zone the pod runs in.", false},
 }
 
-// readParamFile resolves the AWS CLI's file:// and fileb:// value syntax:
-// the value is the content of the file, taken as is (a trailing newline
-// is kept, as the AWS CLI keeps it).
+// readParamFile resolves the AWS CLI's file:// and fileb:// value syntax
+// for text (--cli-input-json and --cli-input-yaml): the value is the
+// content of the file, taken as is (a trailing newline is kept, as the AWS
+// CLI keeps it).
 func readParamFile(option, value string) (string, error) {
 	var path string
 	binary := false
@@ -58,6 +60,21 @@ func readParamFile(option, value string) (string, error) {
 		return "", paramErr(option, fmt.Sprintf("Unable to load paramfile (%s), text contents could not be decoded.  If this is a binary file, please use the fileb:// prefix instead of the file:// prefix.", path))
 	}
 	return string(b), nil
+}
+
+// memberValue resolves the value of an operation parameter: fileb://
+// gives the file's bytes, which a string member refuses when validated, as
+// botocore refuses them.
+func memberValue(option, value string) (any, error) {
+	if rest, ok := strings.CutPrefix(value, "fileb://"); ok {
+		path := expandUser(rest)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return nil, paramErr(option, fmt.Sprintf("Unable to load paramfile %s: %s", value, pyOSError(err, path)))
+		}
+		return b, nil
+	}
+	return readParamFile(option, value)
 }
 
 func expandUser(p string) string {
@@ -95,6 +112,11 @@ func loadInput(p *parsed) (params, error) {
 	in := params{}
 	var option, raw string
 	var isYAML bool
+	if p.has("cli-input-json") && p.has("cli-input-yaml") {
+		// Checked when the input is read, not by the parser, as in the
+		// AWS CLI v2.
+		return nil, &cliError{code: exitUsage, msg: "Only one --cli-input- parameter may be specified."}
+	}
 	if v, ok := p.get("cli-input-json"); ok {
 		option, raw = "cli-input-json", v
 	} else if v, ok := p.get("cli-input-yaml"); ok {
@@ -116,21 +138,18 @@ func loadInput(p *parsed) (params, error) {
 	} else {
 		dec := json.NewDecoder(strings.NewReader(text))
 		dec.UseNumber()
-		// The AWS CLI echoes the input after the error; it usually holds
-		// a token, so it is left out here.
 		if err := dec.Decode(&data); err != nil {
-			return nil, paramErr(option, fmt.Sprintf("Invalid JSON: %v", err))
+			return nil, paramErr(option, "Invalid JSON received.")
 		}
-		if dec.More() {
-			return nil, paramErr(option, "Invalid JSON: extra data after the JSON value")
+		if _, err := dec.Token(); err != io.EOF {
+			return nil, paramErr(option, "Invalid JSON received.")
 		}
-	}
-	if data == nil {
-		return in, nil
 	}
 	m, ok := data.(map[string]any)
 	if !ok {
-		return nil, paramErr(option, fmt.Sprintf("Invalid type: expecting map, received %s", pyTypeName(data)))
+		// This one error names the option with its dashes and the type as
+		// Python's type() prints it.
+		return nil, paramErr("--"+option, fmt.Sprintf("Invalid type: expecting map, received <class '%s'>", pyTypeName(data)))
 	}
 	for k, v := range m {
 		in[k] = v
@@ -153,11 +172,11 @@ func buildParams(p *parsed) (params, error) {
 		if !ok {
 			continue
 		}
-		v, err := readParamFile("--"+o.name, v)
+		mv, err := memberValue("--"+o.name, v)
 		if err != nil {
 			return nil, err
 		}
-		in[o.member] = v
+		in[o.member] = mv
 	}
 	return in, nil
 }

@@ -3,8 +3,8 @@ package main
 import (
 	"testing"
 
-	"github.com/podidentity/podidentity/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
 // TestMain fails the package if a test leaves a goroutine behind.
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }

@@ -92,3 +92,15 @@ func TestTLS(t *testing.T) {
 		})
 	}
 }
+
+// TestCABundleOverHTTP: the AWS CLI reads the CA bundle only for a TLS
+// connection, so a missing one does not fail a plain-HTTP endpoint.
+func TestCABundleOverHTTP(t *testing.T) {
+	sb := newSandbox(t)
+	em := sb.emulator()
+	r := sb.run("", "assume-role-for-pod-identity", "--cluster-name", "demo", "--token", em.token, "--endpoint-url", em.URL,
+		"--ca-bundle", "/nonexistent.pem", "--query", "audience", "--output", "text")
+	if r.code != 0 || r.stdout != "pods.eks.amazonaws.com\n" {
+		t.Fatalf("exit %d stdout %q stderr %q", r.code, r.stdout, r.stderr)
+	}
+}

@@ -19,7 +19,9 @@ import (
 // limit; --no-verify-ssl and the CA bundle shape the TLS configuration.
 func newHTTPClient(s *settings, stderr io.Writer) (*http.Client, error) {
 	tlsCfg := &tls.Config{MinVersion: tls.VersionTLS12}
-	if s.caBundle != "" {
+	// The AWS CLI reads the bundle only for a TLS connection: with a
+	// plain-HTTP --endpoint-url a missing bundle is no error.
+	if s.caBundle != "" && urlScheme(s.endpoint) != "http" {
 		pem, err := os.ReadFile(expandUser(s.caBundle))
 		if err != nil {
 			return nil, &cliError{code: exitGeneral, msg: "Could not find a suitable TLS CA certificate bundle, invalid path: " + s.caBundle}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -85,6 +86,7 @@ func TestYAMLScalars(t *testing.T) {
 		"'q'":                       "'''q'''",
 		" lead":                     "' lead'",
 		"line\nbreak":               `"line\nbreak"`,
+		"tab\there":                 `"tab\there"`, // a tab is special: double quotes (AWS CLI v2)
 		"---":                       "'---'",
 		"*alias":                    "'*alias'",
 	}
@@ -108,16 +110,19 @@ func TestYAMLShapes(t *testing.T) {
 		in   any
 		want string
 	}{
-		"scalar document":   {"abc", "abc\n...\n"},
-		"quoted document":   {"", "''\n"},
-		"number document":   {float64(3), "3\n...\n"},
-		"empty object":      {newObject(), "{}\n"},
-		"empty list":        {list(), "[]\n"},
-		"nested":            {obj("a", obj("b", "c"), "l", list("x", "y"), "e", list(), "o", newObject(), "n", nil), "a:\n  b: c\nl:\n- x\n- y\ne: []\no: {}\nn: null\n"},
-		"list of objects":   {list(obj("a", float64(1), "b", float64(2))), "- a: 1\n  b: 2\n"},
-		"list of lists":     {list(list(float64(1), float64(2)), list(float64(3))), "- - 1\n  - 2\n- - 3\n"},
-		"object in object":  {obj("x", obj("y", obj("z", true))), "x:\n  y:\n    z: true\n"},
-		"list under nested": {obj("x", obj("l", list("a"))), "x:\n  l:\n  - a\n"},
+		// A scalar alone is JSON (the AWS CLI v2 avoids YAML's "...").
+		"scalar document":      {"abc", "\"abc\"\n"},
+		"quoted document":      {"", "\"\"\n"},
+		"number document":      {float64(3), "3\n"},
+		"null document":        {nil, "null\n"},
+		"empty object":         {newObject(), "{}\n"},
+		"empty list":           {list(), "[]\n"},
+		"nested":               {obj("a", obj("b", "c"), "l", list("x", "y"), "e", list(), "o", newObject(), "n", nil), "a:\n  b: c\ne: []\nl:\n- x\n- y\nn: null\no: {}\n"}, // keys sorted
+		"sorted by code point": {obj("b", float64(1), "B", float64(2), "é", float64(3), "a", float64(4)), "B: 2\na: 4\nb: 1\né: 3\n"},
+		"list of objects":      {list(obj("a", float64(1), "b", float64(2))), "- a: 1\n  b: 2\n"},
+		"list of lists":        {list(list(float64(1), float64(2)), list(float64(3))), "- - 1\n  - 2\n- - 3\n"},
+		"object in object":     {obj("x", obj("y", obj("z", true))), "x:\n  y:\n    z: true\n"},
+		"list under nested":    {obj("x", obj("l", list("a"))), "x:\n  l:\n  - a\n"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
@@ -155,5 +160,98 @@ func TestQueryKeyOrder(t *testing.T) {
 	inner := o.vals["c"].(*object)
 	if strings.Join(inner.keys, ",") != "sessionToken,secretAccessKey,accessKeyId,expiration" {
 		t.Errorf("credentials keys %v, want the API's order", inner.keys)
+	}
+}
+
+// TestQueryErrorText: compile and evaluation errors of --query read as
+// Python's jmespath 1.0.1 words them (the messages below are what it
+// printed), except that a value is never shown.
+func TestQueryErrorText(t *testing.T) {
+	compile := map[string]string{
+		"subject.[": "Invalid jmespath expression: Incomplete expression:\n\"subject.[\"\n          ^",
+		"a ==":      "Invalid jmespath expression: Incomplete expression:\n\"a ==\"\n     ^",
+		"{a: b":     "Invalid jmespath expression: Incomplete expression:\n\"{a: b\"\n      ^",
+		"subject]":  "Unexpected token: ]: Parse error at column 7, token \"]\" (RBRACKET), for expression:\n\"subject]\"\n        ^",
+		"foo bar":   "Unexpected token: bar: Parse error at column 4, token \"bar\" (UNQUOTED_IDENTIFIER), for expression:\n\"foo bar\"\n     ^",
+		"`bad":      "Bad jmespath expression: Unclosed ` delimiter:\n`bad\n^",
+		"'abc":      "Bad jmespath expression: Unclosed ' delimiter:\n'abc\n^",
+		"a.~":       "Bad jmespath expression: Unknown token ~:\na.~\n  ^",
+		// Python: "Expecting: ['quoted_identifier', ...], got: number: Parse error ..."
+		"a.1": "Unexpected token: 1: Parse error at column 2, token \"1\" (NUMBER), for expression:\n\"a.1\"\n   ^",
+		"":    "Invalid JMESPath expression: cannot be empty.",
+	}
+	for expr, want := range compile {
+		_, err := compileQuery(expr)
+		if err == nil || err.Error() != "Bad value for --query "+expr+": "+want {
+			t.Errorf("compile %q:\n%v\nwant:\n%s", expr, err, want)
+		}
+	}
+	data := newObject()
+	data.set("a", "str")
+	data.set("n", float64(1))
+	search := map[string]string{
+		"nope(a)":      "Unknown function: nope()",
+		"length(a, n)": "Expected 1 argument for function length(), received 2",
+		"length()":     "Expected 1 argument for function length(), received 0",
+		"not_null()":   "Expected at least 1 argument for function not_null(), received 0",
+		// Python: ... invalid type for value: 1, ..., received: "number"
+		"length(n)": "In function length(), invalid type for value: <not shown>, expected one of: ['string', 'array', 'object']",
+		"abs(a)":    "In function abs(), invalid type for value: <not shown>, expected one of: ['number']",
+	}
+	for expr, want := range search {
+		q, err := compileQuery(expr)
+		if err != nil {
+			t.Fatalf("compile %q: %v", expr, err)
+		}
+		_, err = q.search(data)
+		if err == nil {
+			t.Fatalf("search %q: no error", expr)
+		}
+		if got := q.queryErrorText(err, data); got != want {
+			t.Errorf("search %q:\n%s\nwant:\n%s", expr, got, want)
+		}
+	}
+}
+
+// TestQueryObjectOrder: value projections, keys() and values() follow the
+// order of the object's keys, as Python's dicts do, every time (the
+// JMESPath library ranges over Go maps).
+func TestQueryObjectOrder(t *testing.T) {
+	data := newObject()
+	sub := newObject()
+	for _, k := range []string{"z", "namespace", "a", "serviceAccount", "m"} {
+		sub.set(k, k+"-value")
+	}
+	data.set("subject", sub)
+	cases := map[string]string{
+		"subject.*":                      "z-value namespace-value a-value serviceAccount-value m-value",
+		"values(subject)":                "z-value namespace-value a-value serviceAccount-value m-value",
+		"keys(subject)":                  "z namespace a serviceAccount m",
+		"keys(`{}`)":                     "",
+		"{b: subject.a, a: subject.z}.*": "a-value z-value", // built by the query: the expression's order
+		"audience.*":                     "<nil>",
+	}
+	for expr, want := range cases {
+		q, err := compileQuery(expr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := 0; i < 20; i++ {
+			got, err := q.search(data)
+			if err != nil {
+				t.Fatalf("%s: %v", expr, err)
+			}
+			var parts []string
+			if l, ok := got.([]any); ok {
+				for _, e := range l {
+					parts = append(parts, pyStr(e))
+				}
+			} else {
+				parts = append(parts, fmt.Sprint(got))
+			}
+			if s := strings.Join(parts, " "); s != want {
+				t.Fatalf("%s (run %d) = %q, want %q", expr, i, s, want)
+			}
+		}
 	}
 }

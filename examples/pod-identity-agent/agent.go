@@ -49,7 +49,7 @@ type agentOptions struct {
 	idleTTL         time.Duration // forget a token not asked for this long; <= 0 never
 	rate            float64       // requests per second per token; <= 0 unlimited
 	burst           int           // requests allowed at once per token; at least 1
-	upstreamTimeout time.Duration // deadline of one EKS Auth call, retries included; <= 0 none
+	upstreamTimeout time.Duration // deadline of one EKS Auth call, retries included; <= 0 means 1 minute
 	maxInflight     int           // EKS Auth calls in flight at once; <= 0 unbounded
 	eksAuthRate     float64       // EKS Auth calls per second from this node (budget.go); <= 0 unlimited
 	eksAuthBurst    int           // EKS Auth calls at once before eksAuthRate applies; at least 1
@@ -90,6 +90,9 @@ func newAgent(o agentOptions) *agent {
 	if o.now == nil {
 		o.now = time.Now
 	}
+	if o.upstreamTimeout <= 0 {
+		o.upstreamTimeout = time.Minute // a refresh has no other bound
+	}
 	if o.maxPending <= 0 {
 		o.maxPending = 256
 	}
@@ -125,7 +128,6 @@ func newAgent(o agentOptions) *agent {
 	a.mux.HandleFunc(credentialsPath, a.serveCredentials)
 	a.mux.HandleFunc("/healthz", a.serveHealth)
 	a.mux.HandleFunc("/readyz", a.serveReady)
-	a.mux.Handle(metricsPath, a.MetricsHandler())
 	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		writeError(w, newError(http.StatusNotFound, codeNotFound, "no such path; credentials are served at %s", credentialsPath), "")
 	})
@@ -212,24 +214,13 @@ func tokenExpired(exp time.Time) *apiError {
 // the requests that present it at once; the call ends if they all leave.
 // Its grant enters the cache only if EKS Auth returned one.
 func (a *agent) firstFetch(ctx context.Context, k key, token string, c claims, source netip.Addr) (*grant, *apiError) {
-	f, refused := a.pending.join(k, source, func(ctx context.Context, f *flight) {
-		g, err := a.up.call(ctx, kindFirst, c, token)
-		if err == nil {
-			now := a.now()
-			e := &entry{key: k, claims: c, limit: newBucket(a.rate, a.burst, now)}
-			e.limit.allow(now) // the request that fetched counts
-			e.grant.Store(g)
-			// Admitted before it is unlisted, so that a request in
-			// between finds one or the other, never neither.
-			if n := a.cache.admit(e, a.now()); n > 0 {
-				a.log.Info("token rotated", "pod_uid", c.podUID, "retired", n)
-			}
-			a.metrics.admissions.Inc()
-		}
-		a.pending.unlist(f)
-		f.finish(g, err)
-	})
+	var hit *entry // admitted meanwhile
+	cached := func() bool { hit = a.cache.lookup(k, a.now()); return hit != nil }
+	start := func(ctx context.Context, f *flight) { a.runFirstFetch(ctx, f, k, c, token) }
+	f, refused := a.pending.join(k, source, cached, start)
 	switch refused {
+	case nowCached:
+		return a.fromEntry(ctx, hit, token, a.now())
 	case tableFull:
 		a.metrics.refused.WithLabelValues("table_full").Inc()
 		ae := newError(http.StatusServiceUnavailable, codeServiceUnavailable, "the agent is exchanging as many new tokens as it may at once (%d); try again", a.pending.max)
@@ -243,6 +234,26 @@ func (a *agent) firstFetch(ctx context.Context, k key, token string, c claims, s
 	}
 	defer a.pending.leave(f)
 	return a.await(ctx, f)
+}
+
+// runFirstFetch is f's exchange, which ends with ctx: it admits the token
+// if EKS Auth returns credentials for it.
+func (a *agent) runFirstFetch(ctx context.Context, f *flight, k key, c claims, token string) {
+	g, err := a.up.call(ctx, kindFirst, c, token)
+	if err == nil {
+		now := a.now()
+		e := &entry{key: k, claims: c, limit: newBucket(a.rate, a.burst, now)}
+		e.limit.allow(now) // the request that fetched counts
+		e.grant.Store(g)
+		// Admitted before it is unlisted, so that a request in between
+		// finds one or the other, never neither.
+		if n := a.cache.admit(e, now); n > 0 {
+			a.log.Info("token rotated", "pod_uid", c.podUID, "retired", n)
+		}
+		a.metrics.admissions.Inc()
+	}
+	a.pending.unlist(f)
+	f.finish(g, err)
 }
 
 // fromEntry answers from an admitted entry: its grant while fresh; its

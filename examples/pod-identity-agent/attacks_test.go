@@ -12,6 +12,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"runtime"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -86,6 +87,25 @@ func TestAttackAbandonedFirstFetches(t *testing.T) {
 	hs := httptest.NewServer(a)
 	defer hs.Close()
 	url := hs.URL + credentialsPath
+	now := time.Now()
+	cached := fakeToken(t, "cached-pod", now, now.Add(time.Hour), "sig")
+	get := func(i int, token string) (int, time.Duration) {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		req.Header.Set("Authorization", token)
+		start := time.Now()
+		resp, err := podHTTPClient(t, i).Do(req)
+		if err != nil {
+			t.Fatalf("pod %d: %v after %v", i, err, time.Since(start))
+		}
+		resp.Body.Close()
+		return resp.StatusCode, time.Since(start)
+	}
+	if status, _ := get(100, cached); status != http.StatusOK {
+		t.Fatalf("cached pod: %d", status)
+	}
+	before := memInUse()
 
 	stop := make(chan struct{})
 	var (
@@ -124,27 +144,43 @@ func TestAttackAbandonedFirstFetches(t *testing.T) {
 
 	time.Sleep(500 * time.Millisecond) // the flood is on
 	for i := range 3 {
-		now := time.Now()
 		token := fakeToken(t, fmt.Sprint("new-pod-", i), now, now.Add(time.Hour), "sig")
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-		req.Header.Set("Authorization", token)
-		start := time.Now()
-		resp, err := podHTTPClient(t, i).Do(req)
-		elapsed := time.Since(start)
-		cancel()
-		if err != nil {
-			t.Fatalf("new pod %d during the flood: %v after %v", i, err, elapsed)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || elapsed > time.Second {
-			t.Errorf("new pod %d during the flood: status %d after %v, want 200 within 1s", i, resp.StatusCode, elapsed.Round(time.Millisecond))
+		if status, elapsed := get(i, token); status != http.StatusOK || elapsed > time.Second {
+			t.Errorf("new pod %d during the flood: status %d after %v, want 200 within 1s", i, status, elapsed.Round(time.Millisecond))
 		}
 		time.Sleep(300 * time.Millisecond)
+	}
+	// What the flood left behind: only the attacker's few fetches under
+	// way, not one per abandoned request.
+	grown := int64(memInUse()) - int64(before)
+	t.Logf("%d requests abandoned; heap and stacks grew by %d KiB", abandoned.Load(), grown>>10)
+	if grown > 32<<20 {
+		t.Errorf("heap and stacks grew by %d MiB during the flood, want at most 32", grown>>20)
+	}
+	if status, _ := get(100, cached); status != http.StatusOK || countOf(fake.calls(), cached) != 1 {
+		t.Errorf("cached pod after the flood: %d after %d EKS Auth calls for its token; want 200 from the cache after 1", status, countOf(fake.calls(), cached))
 	}
 	if abandoned.Load() < 100 {
 		t.Errorf("only %d requests abandoned: the flood did not happen", abandoned.Load())
 	}
+}
+
+func countOf(calls []string, token string) int {
+	n := 0
+	for _, c := range calls {
+		if c == token {
+			n++
+		}
+	}
+	return n
+}
+
+// memInUse is the heap and the goroutine stacks in use, after a collection.
+func memInUse() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc + m.StackInuse
 }
 
 // TestAttackForgedTokensDoNotEvict: more tokens EKS Auth refuses than the
@@ -205,6 +241,8 @@ func TestAttackForgedTokensDoNotEvict(t *testing.T) {
 // credentials until they expire; failures that say nothing about the pod
 // keep the cached credentials in service.
 func TestAttackRevocationIgnored(t *testing.T) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for name, tc := range map[string]struct {
 		err        error
 		wantStatus int // 200: keep serving
@@ -218,15 +256,18 @@ func TestAttackRevocationIgnored(t *testing.T) {
 		"EKS Auth down":       {responseError(503, &types.ServiceUnavailableException{Message: aws.String("down")}), 200, ""},
 		"timeout":             {context.DeadlineExceeded, 200, ""},
 	} {
-		t.Run(name, func(t *testing.T) {
-			t.Parallel()
+		// All at once (t.Run may be called from several goroutines):
+		// each case waits for a refresh on the real clock.
+		wg.Add(1)
+		go t.Run(name, func(t *testing.T) {
+			defer wg.Done()
 			var refuse atomic.Bool
 			fake := &fakeEKSAuth{answer: func(ctx context.Context, _ string) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
 				if refuse.Load() {
 					return nil, tc.err
 				}
-				// Due for a refresh within about 2 s, servable for 4 s.
-				return fakeOutput(0, time.Now().Add(expiryWindow+4*time.Second)), nil
+				// Due for a refresh within about 3 s, servable for 6 s.
+				return fakeOutput(0, time.Now().Add(expiryWindow+6*time.Second)), nil
 			}}
 			a := newAgent(agentOptions{cluster: "c1", client: fake, cacheSize: 16, upstreamTimeout: time.Second, maxInflight: 4})
 			now := time.Now()
@@ -236,12 +277,19 @@ func TestAttackRevocationIgnored(t *testing.T) {
 				t.Fatalf("first request: %d %s", first.status, first.body)
 			}
 			refuse.Store(true)
-			deadline := now.Add(3500 * time.Millisecond) // before the credentials stop being servable
+			deadline := now.Add(5 * time.Second) // before the credentials stop being servable
+			var refreshed time.Time              // when a refresh was first tried
 			for time.Now().Before(deadline) {
 				r := getFrom(t, a, 1, token)
 				if tc.wantStatus == http.StatusOK {
 					if r.status != http.StatusOK || r.creds.AccessKeyId != first.creds.AccessKeyId {
 						t.Fatalf("after a refresh failed with %v: %d %s, want the cached credentials", tc.err, r.status, r.body)
+					}
+					if refreshed.IsZero() && len(fake.calls()) >= 2 {
+						refreshed = time.Now()
+					}
+					if !refreshed.IsZero() && time.Since(refreshed) > 200*time.Millisecond {
+						return // served well after the refresh failed
 					}
 				} else if r.status != http.StatusOK {
 					if r.status != tc.wantStatus || r.err.Code != tc.wantCode {
@@ -253,9 +301,8 @@ func TestAttackRevocationIgnored(t *testing.T) {
 			}
 			if tc.wantStatus != http.StatusOK {
 				t.Errorf("after EKS Auth refused the refresh with %s, the cached credentials were still served", tc.wantCode)
-			}
-			if n := len(fake.calls()); n < 2 {
-				t.Errorf("%d EKS Auth calls, want a refresh tried", n)
+			} else {
+				t.Errorf("no refresh tried within %v", deadline.Sub(now))
 			}
 		})
 	}
@@ -360,9 +407,10 @@ func TestMoreTokensThanCapacity(t *testing.T) {
 // fetch.
 func TestFullPendingTableAnswersAtOnce(t *testing.T) {
 	release := make(chan struct{})
-	var canceled atomic.Int64
+	var started, canceled atomic.Int64
 	ta := newTestAgent(t, func(o *agentOptions) { o.maxPending, o.perSource = 4, 2 })
 	ta.fake.answer = func(ctx context.Context, _ string) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
+		started.Add(1)
 		select {
 		case <-release:
 			return fakeOutput(0, time.Now().Add(6*time.Hour)), nil
@@ -388,9 +436,8 @@ func TestFullPendingTableAnswersAtOnce(t *testing.T) {
 			statuses[i] = rec.Code
 		}()
 	}
-	for ta.pending.len() < 4 {
-		time.Sleep(time.Millisecond)
-	}
+	// Every fetch has reached EKS Auth, so each one sees its pod leave.
+	waitFor(t, "four fetches at EKS Auth", func() bool { return started.Load() == 4 && ta.pending.len() == 4 })
 	start := time.Now()
 	if r := getFrom(t, ta, 9, tok(9)); r.status != http.StatusServiceUnavailable || r.err.Code != "ServiceUnavailableException" || r.header.Get("Retry-After") == "" {
 		t.Errorf("table full: %d %q Retry-After %q, want 503 ServiceUnavailableException with Retry-After", r.status, r.err.Code, r.header.Get("Retry-After"))
@@ -400,12 +447,8 @@ func TestFullPendingTableAnswersAtOnce(t *testing.T) {
 	}
 	cancel() // the four pods leave
 	wg.Wait()
-	for ta.pending.len() > 0 {
-		time.Sleep(time.Millisecond)
-	}
-	for canceled.Load() < 4 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the table emptied", func() bool { return ta.pending.len() == 0 })
+	waitFor(t, "four fetches canceled", func() bool { return canceled.Load() == 4 })
 	close(release)
 
 	// A source over its share, while the table has room.
@@ -417,9 +460,7 @@ func TestFullPendingTableAnswersAtOnce(t *testing.T) {
 	}
 	done := make(chan struct{})
 	go func() { defer close(done); getFrom(t, ta2, 1, tok(1)) }()
-	for ta2.pending.len() < 1 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "one pending fetch", func() bool { return ta2.pending.len() == 1 })
 	if r := getFrom(t, ta2, 1, tok(2)); r.status != http.StatusTooManyRequests || r.err.Code != "ThrottlingException" {
 		t.Errorf("source over its share: %d %q, want 429 ThrottlingException", r.status, r.err.Code)
 	}
@@ -464,6 +505,7 @@ func TestSharedRefreshSurvivesItsCaller(t *testing.T) {
 	}
 	cancel()
 	<-left
+	time.Sleep(20 * time.Millisecond) // a cancellation would have reached the fake
 	close(release)
 	r := ta.get(t, credentialsPath, token)
 	if r.status != http.StatusOK || r.creds.AccessKeyId == first.creds.AccessKeyId {
@@ -471,5 +513,64 @@ func TestSharedRefreshSurvivesItsCaller(t *testing.T) {
 	}
 	if got := n.Load(); got != 2 {
 		t.Errorf("%d EKS Auth calls, want 2: the refresh its caller left was shared", got)
+	}
+}
+
+// TestFirstFetchOutlivesALeavingWaiter: a token's first fetch is cancelled
+// only when every request waiting on it has left; while one still waits,
+// it goes on and serves that one.
+func TestFirstFetchOutlivesALeavingWaiter(t *testing.T) {
+	ta := newTestAgent(t, nil)
+	release := make(chan struct{})
+	var canceled atomic.Bool
+	ta.fake.answer = func(ctx context.Context, _ string) (*eksauth.AssumeRoleForPodIdentityOutput, error) {
+		select {
+		case <-release:
+			return fakeOutput(0, time.Now().Add(6*time.Hour)), nil
+		case <-ctx.Done():
+			canceled.Store(true)
+			return nil, ctx.Err()
+		}
+	}
+	now := ta.clock.Now()
+	token := fakeToken(t, "uid-1", now, now.Add(time.Hour), "sig")
+	ask := func(ctx context.Context) <-chan int {
+		status := make(chan int, 1)
+		go func() {
+			req := httptest.NewRequestWithContext(ctx, http.MethodGet, credentialsPath, nil)
+			req.Header.Set("Authorization", token)
+			rec := httptest.NewRecorder()
+			ta.ServeHTTP(rec, req)
+			status <- rec.Code
+		}()
+		return status
+	}
+	leaving, leave := context.WithCancel(context.Background())
+	first := ask(leaving)
+	for len(ta.fake.calls()) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	second := ask(context.Background())
+	for {
+		ta.pending.mu.Lock()
+		w := 0
+		for _, f := range ta.pending.flights {
+			w = f.waiters
+		}
+		ta.pending.mu.Unlock()
+		if w == 2 {
+			break
+		}
+		time.Sleep(time.Millisecond)
+	}
+	leave()
+	<-first
+	time.Sleep(20 * time.Millisecond) // a cancellation would have reached the fake
+	close(release)
+	if got := <-second; got != http.StatusOK || canceled.Load() {
+		t.Errorf("the waiter that stayed got %d (fetch canceled: %t), want 200 from the same fetch", got, canceled.Load())
+	}
+	if n := len(ta.fake.calls()); n != 1 {
+		t.Errorf("%d EKS Auth calls, want 1", n)
 	}
 }

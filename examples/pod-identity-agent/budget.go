@@ -277,6 +277,9 @@ func (b *budget) throttled() {
 	d = d/2 + time.Duration(b.jitter()*float64(d/2))
 	b.pauseUntil = now.Add(d)
 	b.raisedAt = b.pauseUntil
+	if b.max == rate.Inf {
+		return // no rate to halve nor bucket to empty: only the pause
+	}
 	b.lim.SetLimitAt(now, max(minEKSAuthRate, min(b.max, b.lim.Limit()/2)))
 	// Emptied as the pause ends: what the pause would gain must not make
 	// a burst either.

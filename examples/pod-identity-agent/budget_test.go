@@ -286,7 +286,7 @@ func TestBudgetCoversRetries(t *testing.T) {
 	})
 	b := newBudget(1000, 10, 0)
 	b.jitter = func() float64 { return 0 }
-	u := &upstream{client: client, cluster: e2eCluster, budget: b, log: slog.New(slog.DiscardHandler), metrics: newMetrics(func() int { return 0 }, func() int { return 0 }), now: time.Now}
+	u := &upstream{client: client, cluster: e2eCluster, timeout: 10 * time.Second, budget: b, log: slog.New(slog.DiscardHandler), metrics: newMetrics(func() int { return 0 }, func() int { return 0 }), now: time.Now}
 	tok := srv.Token(e2ePod, time.Hour)
 
 	if _, err := u.call(context.Background(), kindFirst, claims{}, tok); err != nil {
@@ -463,11 +463,31 @@ func testThrottledStart(t *testing.T, pods int, prefix string) {
 	}
 	checkWithinBudget(t, times, budgetRate, budgetBurst)
 	// Throttled calls cost the account too: after the first throttle the
-	// node must back off rather than retry each pod's call at once.
-	if limit := pods / 3; throttled > limit {
+	// node must back off rather than retry each pod's call at once. The
+	// calls in flight when a pause begins (up to -max-inflight) are
+	// throttled with it.
+	if limit := r.agent.up.budget.maxInflight + pods/5; throttled > limit {
 		t.Errorf("%d throttled calls for %d pods: the node did not slow down", throttled, pods)
 	}
 	if r.agent.up.budget.stats().Throttles == 0 {
 		t.Error("the budget saw no ThrottlingException: the test does not exercise throttling")
+	}
+}
+
+// TestBudgetUnlimitedRateStillPauses: without -eksauth-rate, a throttle
+// still pauses the node.
+func TestBudgetUnlimitedRateStillPauses(t *testing.T) {
+	b := newBudget(0, 1, 0)
+	b.jitter = func() float64 { return 0 }
+	b.throttled()
+	start := time.Now()
+	if err := b.wait(context.Background(), classFirst); err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d < throttlePause/2-10*time.Millisecond {
+		t.Errorf("the call after a throttle went out after %v, want the pause of %v", d, throttlePause/2)
+	}
+	if s := b.stats(); s.Rate != float64(rate.Inf) {
+		t.Errorf("rate %v after a throttle, want still unlimited", s.Rate)
 	}
 }

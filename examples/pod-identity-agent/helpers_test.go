@@ -213,6 +213,16 @@ func serve(t testing.TB, h http.Handler, req *http.Request) response {
 		_ = json.Unmarshal(body, &r.creds)
 	} else if err := json.Unmarshal(body, &r.err); err != nil {
 		t.Errorf("error body %q is not JSON: %v", body, err)
+	} else {
+		// Exactly the keys the JS SDK v3 reads (encoding/json, like the
+		// Go SDK, would match any case).
+		var keys map[string]json.RawMessage
+		_ = json.Unmarshal(body, &keys)
+		_, code := keys["Code"]
+		_, msg := keys["Message"]
+		if len(keys) != 2 || !code || !msg {
+			t.Errorf("error body %s: want exactly the keys Code and Message", body)
+		}
 	}
 	return r
 }
@@ -224,4 +234,17 @@ func readFile(t *testing.T, name string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// waitFor polls cond until it holds, failing the test after 10 s rather
+// than hanging it until the binary's timeout.
+func waitFor(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(time.Millisecond)
+	}
 }

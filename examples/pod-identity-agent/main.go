@@ -21,6 +21,7 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/feature/ec2/imds"
 	"github.com/podidentity/podidentity/eksauth"
 )
 
@@ -48,6 +49,11 @@ var errUsage = errors.New("usage")
 type flags struct {
 	cluster, region, endpoint string
 	listen                    string
+	listenIsDefault           bool
+	allowAnyListen            bool
+	probePort                 int
+	rotateCredentials         bool
+	showVersion               bool
 	cacheSize                 int
 	idleTTL                   time.Duration
 	rate                      float64
@@ -68,7 +74,9 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	fs := flag.NewFlagSet("pod-identity-agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprint(fs.Output(), `Usage: pod-identity-agent -cluster NAME [flags]
+		fmt.Fprint(fs.Output(), `Usage: pod-identity-agent [server] -cluster NAME [flags]
+       pod-identity-agent init      (put the link-local addresses on this node)
+       pod-identity-agent version
 
 Serves the container-credentials endpoint (GET /v1/credentials) to pods:
 each pod's SDK sends its service-account token, the agent exchanges it with
@@ -79,8 +87,10 @@ Point an SDK at it with
   AWS_CONTAINER_CREDENTIALS_FULL_URI=http://<listen>/v1/credentials
   AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE=<the pod's token file>
 The SDKs accept plain http only to loopback, 169.254.170.23, [fd00:ec2::23]
-(and ECS's 169.254.170.2): on a node, listen on
-  -listen 169.254.170.23:80,[fd00:ec2::23]:80
+(and ECS's 169.254.170.2). By default the agent listens on
+  169.254.170.23:80 and [fd00:ec2::23]:80
+which "pod-identity-agent init" puts on the node; on a laptop, use
+  -listen 127.0.0.1:8023
 
 Flags:
 `)
@@ -89,7 +99,11 @@ Flags:
 	fs.StringVar(&f.cluster, "cluster", "", "EKS cluster `name` (required)")
 	fs.StringVar(&f.region, "region", "", "AWS `region` of the cluster; empty means the SDK's (AWS_REGION, shared config, IMDS)")
 	fs.StringVar(&f.endpoint, "endpoint", "", "EKS Auth base endpoint `URL`, e.g. an emulator's; empty means the one resolved from the region (or AWS_ENDPOINT_URL_EKS_AUTH)")
-	fs.StringVar(&f.listen, "listen", "127.0.0.1:8023", "comma-separated `addresses` to listen on")
+	fs.StringVar(&f.listen, "listen", defaultListen, "comma-separated `addresses` to listen on: loopback or the two link-local addresses")
+	fs.BoolVar(&f.allowAnyListen, "allow-any-listen-address", false, "allow -listen on other addresses, wildcards included (whoever reaches them can ask for credentials with a pod's token)")
+	fs.IntVar(&f.probePort, "probe-port", 2703, "`port` on 127.0.0.1 of /healthz, /readyz and /metrics (0: any free port)")
+	fs.BoolVar(&f.rotateCredentials, "rotate-credentials", false, "re-read the node's credentials from the shared credentials file (AWS_SHARED_CREDENTIALS_FILE) when it changes, at least every minute (hybrid nodes)")
+	fs.BoolVar(&f.showVersion, "version", false, "print the version and exit")
 	fs.IntVar(&f.cacheSize, "cache-size", 4096, "most tokens (about one per pod) whose credentials are cached; the least recently used go first")
 	fs.DurationVar(&f.idleTTL, "idle-ttl", time.Hour, "forget a token not presented for this long (0: only the LRU bound)")
 	fs.Float64Var(&f.rate, "rate", 10, "requests per second allowed per pod token, answered 429 beyond (0: unlimited)")
@@ -101,9 +115,9 @@ Flags:
 	fs.IntVar(&f.maxPending, "max-pending", 256, "tokens whose first exchange may be under way at once; beyond, new tokens are answered 503")
 	fs.IntVar(&f.perSource, "max-pending-per-source", 8, "tokens one source address (a pod) may have under way at once; beyond, 429")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to let requests finish on SIGINT/SIGTERM")
-	fs.StringVar(&f.nodeName, "node-name", "", "node `name` sent to EKS Auth as eksNodeName (optional)")
-	fs.StringVar(&f.instanceID, "instance-id", "", "EC2 instance `ID` sent to EKS Auth (optional)")
-	fs.StringVar(&f.zone, "zone", "", "availability `zone` sent to EKS Auth (optional)")
+	fs.StringVar(&f.nodeName, "node-name", "", "node `name` sent to EKS Auth as eksNodeName; empty means IMDS's local-hostname, if any")
+	fs.StringVar(&f.instanceID, "instance-id", "", "EC2 instance `ID` sent to EKS Auth; empty means IMDS's, if any")
+	fs.StringVar(&f.zone, "zone", "", "availability-zone `ID` (such as usw2-az1) sent to EKS Auth; empty means IMDS's, if any")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "log `level`: DEBUG, INFO, WARN or ERROR")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -111,6 +125,11 @@ Flags:
 		}
 		return f, errUsage
 	}
+	if f.showVersion {
+		return f, nil
+	}
+	// The default addresses, given or not, may fall back to IPv4 alone.
+	f.listenIsDefault = strings.Join(listenAddrs(f.listen), ",") == defaultListen
 	var problems []string
 	if fs.NArg() > 0 {
 		problems = append(problems, fmt.Sprintf("unexpected arguments %q", fs.Args()))
@@ -129,13 +148,13 @@ Flags:
 			problems = append(problems, fmt.Sprintf("-endpoint %q: %v", f.endpoint, err))
 		}
 	}
-	for _, addr := range strings.Split(f.listen, ",") {
-		// An empty entry would listen on every interface of a random port:
-		// never what was meant for a credentials endpoint.
-		if _, port, err := net.SplitHostPort(strings.TrimSpace(addr)); err != nil || port == "" {
-			problems = append(problems, fmt.Sprintf("-listen %q: want comma-separated host:port addresses, such as 127.0.0.1:8023", f.listen))
-			break
+	for _, addr := range listenAddrs(f.listen) {
+		if err := checkListen(addr, f.allowAnyListen); err != nil {
+			problems = append(problems, fmt.Sprintf("-listen %q: %v", addr, err))
 		}
+	}
+	if f.probePort < 0 || f.probePort > 65535 {
+		problems = append(problems, "-probe-port must be a port number (0 to 65535)")
 	}
 	if f.cacheSize < 1 {
 		problems = append(problems, "-cache-size must be at least 1")
@@ -175,13 +194,81 @@ Flags:
 	return f, nil
 }
 
-// run is the agent's whole life: parse args, load the node's credentials,
-// listen, serve until ctx ends, then shut down gracefully. It prints one
-// "listening on" line per address to stdout and logs to stderr.
+// run is the command line: a subcommand (server when there is none), then
+// its flags. It returns when the command is done; for server, when ctx ends
+// and the agent has shut down.
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	cmd := "server"
+	if len(args) > 0 && !strings.HasPrefix(args[0], "-") {
+		cmd, args = args[0], args[1:]
+	}
+	switch cmd {
+	case "server":
+		return serveAgent(ctx, args, stdout, stderr)
+	case "init":
+		return runInit(args, stdout, stderr)
+	case "version":
+		if len(args) > 0 {
+			fmt.Fprintf(stderr, "pod-identity-agent: version takes no arguments, got %q\n", args)
+			return errUsage
+		}
+		fmt.Fprintln(stdout, "pod-identity-agent", versionString())
+		return nil
+	}
+	fmt.Fprintf(stderr, "pod-identity-agent: unknown command %q: want server (the default), init or version\n", cmd)
+	return errUsage
+}
+
+// runInit is the init container's command: it puts the link-local
+// addresses on the node (init_linux.go).
+func runInit(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("pod-identity-agent init", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(fs.Output(), `Usage: pod-identity-agent init
+
+Creates the dummy link %s, puts 169.254.170.23/32 and fd00:ec2::23/128 on
+it and routes them to it, skipping what is already done (IPv6 only where the
+node has it). Needs NET_ADMIN in the host's network namespace: run it as
+the agent's init container, with hostNetwork.
+`, linkName)
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return errUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "pod-identity-agent: init takes no arguments, got %q\n", fs.Args())
+		return errUsage
+	}
+	if err := setUpLink(stdout); err != nil {
+		return fmt.Errorf("init: %w", err)
+	}
+	return nil
+}
+
+func listenAddrs(list string) []string {
+	var addrs []string
+	for _, a := range strings.Split(list, ",") {
+		addrs = append(addrs, strings.TrimSpace(a))
+	}
+	return addrs
+}
+
+// serveAgent is the agent's whole life: parse args, load the node's credentials,
+// listen, serve until ctx ends, then shut down gracefully. It prints one
+// "listening on" line per address, then a "probes on" line, to stdout and
+// logs to stderr.
+func serveAgent(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	f, err := parseFlags(args, stderr)
 	if err != nil {
 		return err
+	}
+	if f.showVersion {
+		fmt.Fprintln(stdout, "pod-identity-agent", versionString())
+		return nil
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: f.logLevel}))
 
@@ -192,6 +279,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
 		return fmt.Errorf("load the node's AWS configuration: %w", err)
+	}
+	if f.rotateCredentials {
+		cfg.Credentials = newFileCredentials()
 	}
 	client := eksauth.NewFromConfig(cfg, func(o *eksauth.Options) {
 		if f.endpoint != "" {
@@ -206,9 +296,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return fmt.Errorf("region %q from the AWS configuration: want a region name such as us-west-2", region)
 	}
 
+	listeners, notServing, err := listenAll(listenAddrs(f.listen), f.listenIsDefault, log)
+	if err != nil {
+		return err
+	}
+	probeListener, err := net.Listen("tcp", net.JoinHostPort("127.0.0.1", fmt.Sprint(f.probePort)))
+	if err != nil {
+		for _, l := range listeners {
+			l.Close()
+		}
+		return fmt.Errorf("probes: %w (choose the port with -probe-port)", err)
+	}
+
+	id := imdsIdentity(ctx, imds.NewFromConfig(cfg), nodeIdentity{f.nodeName, f.instanceID, f.zone}, log)
+	auth := newNodeAuth(client, cfg.Credentials, f.cluster, log)
 	a := newAgent(agentOptions{
 		cluster:         f.cluster,
-		client:          client,
+		client:          auth, // learns from each answer whether EKS Auth accepts the node
 		cacheSize:       f.cacheSize,
 		idleTTL:         f.idleTTL,
 		rate:            f.rate,
@@ -219,68 +323,63 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		eksAuthRate:     f.eksAuthRate,
 		eksAuthBurst:    f.eksAuthBurst,
 		perSource:       f.perSource,
-		nodeName:        f.nodeName,
-		instanceID:      f.instanceID,
-		zone:            f.zone,
+		nodeName:        id.nodeName,
+		instanceID:      id.instanceID,
+		zone:            id.zone,
 		logger:          log,
-		ready:           nodeCredentialsReady(cfg),
 	})
 
-	var listeners []net.Listener
-	closeAll := func() {
-		for _, l := range listeners {
-			l.Close()
-		}
-	}
-	for _, addr := range strings.Split(f.listen, ",") {
-		l, err := net.Listen("tcp", strings.TrimSpace(addr))
-		if err != nil {
-			closeAll()
-			if errors.Is(err, syscall.EADDRINUSE) {
-				return fmt.Errorf("%w (another agent running? choose the address with -listen)", err)
-			}
-			return err // "listen tcp <addr>: ..."
-		}
-		listeners = append(listeners, l)
-	}
-
+	errorLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	srv := &http.Server{
-		Handler:           a,
+		Handler:           hostCheck(credentialsOnly(a)),
 		ReadHeaderTimeout: 5 * time.Second,
 		// Covers a wait for EKS Auth (bounded by -upstream-timeout), and a
 		// slow reader.
 		WriteTimeout:   f.upstreamTimeout + 10*time.Second,
 		IdleTimeout:    2 * time.Minute,
 		MaxHeaderBytes: 64 << 10,
-		ErrorLog:       slog.NewLogLogger(log.Handler(), slog.LevelWarn),
+		ErrorLog:       errorLog,
 	}
+	p := &probes{notServing: notServing, nodeAuth: auth.ready, stats: a.cache.stats, client: probeClient(), metrics: a.MetricsHandler()}
+	for _, l := range listeners {
+		p.serving = append(p.serving, l.Addr().String())
+	}
+	probeSrv := &http.Server{
+		Handler:           newProbeMux(p),
+		ReadHeaderTimeout: 5 * time.Second,
+		WriteTimeout:      10 * time.Second,
+		ErrorLog:          errorLog,
+	}
+
 	serveCtx, stopServing := context.WithCancel(ctx)
 	defer stopServing()
-	errs := make(chan error, len(listeners))
+	errs := make(chan error, len(listeners)+1)
 	var wg sync.WaitGroup
-	for _, l := range listeners {
-		fmt.Fprintf(stdout, "pod-identity-agent: listening on http://%s%s\n", l.Addr(), credentialsPath)
+	serveOn := func(s *http.Server, l net.Listener) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
+			if err := s.Serve(l); !errors.Is(err, http.ErrServerClosed) {
 				errs <- fmt.Errorf("serve %s: %w", l.Addr(), err)
 			}
 		}()
 	}
+	for _, l := range listeners {
+		fmt.Fprintf(stdout, "pod-identity-agent: listening on http://%s%s\n", l.Addr(), credentialsPath)
+		serveOn(srv, l)
+	}
+	fmt.Fprintf(stdout, "pod-identity-agent: probes on http://%s/readyz\n", probeListener.Addr())
+	serveOn(probeSrv, probeListener)
 	if f.idleTTL > 0 {
 		go a.sweep(serveCtx, min(f.idleTTL/2, time.Minute))
 	}
-	log.Info("agent started", "cluster", f.cluster, "region", client.Options().Region, "endpoint", aws.ToString(client.Options().BaseEndpoint),
-		"cache_size", f.cacheSize, "idle_ttl", f.idleTTL, "rate", f.rate, "burst", f.burst)
+	log.Info("agent started", "version", versionString(), "cluster", f.cluster, "region", client.Options().Region, "endpoint", aws.ToString(client.Options().BaseEndpoint),
+		"cache_size", f.cacheSize, "idle_ttl", f.idleTTL, "rate", f.rate, "burst", f.burst,
+		"node_name", id.nodeName, "instance_id", id.instanceID, "zone", id.zone, "rotate_credentials", f.rotateCredentials)
+	wg.Add(1)
 	go func() {
-		// Missing node credentials are not fatal (IMDS may come up later),
-		// but the operator should not learn of them from the first pod.
-		ctx, cancel := context.WithTimeout(serveCtx, f.upstreamTimeout)
-		defer cancel()
-		if err := nodeCredentialsReady(cfg)(ctx); err != nil && serveCtx.Err() == nil {
-			log.Warn("no node credentials yet: pods get 502 and /readyz 503 until there are", "error", err)
-		}
+		defer wg.Done()
+		auth.watch(serveCtx, f.upstreamTimeout)
 	}()
 
 	var serveErr error
@@ -288,27 +387,20 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case <-ctx.Done():
 	case serveErr = <-errs:
 	}
-	a.stopping.Store(true)
+	p.stopping.Store(true)
+	stopServing()
 	log.Info("shutting down")
+	// -shutdown-timeout (10 s by default) fits the DaemonSet's grace
+	// period (30 s) with room for the kubelet's own steps.
 	shutdownCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), f.shutdownTimeout)
 	defer cancel()
 	if err := srv.Shutdown(shutdownCtx); err != nil {
 		srv.Close()
 		serveErr = errors.Join(serveErr, fmt.Errorf("shutdown: %w", err))
 	}
+	probeSrv.Close()
 	wg.Wait()
 	return serveErr
-}
-
-// nodeCredentialsReady is the readiness check: the agent can sign, the
-// node's credentials are there (the SDK caches them, so this is cheap).
-func nodeCredentialsReady(cfg aws.Config) func(context.Context) error {
-	return func(ctx context.Context) error {
-		if _, err := cfg.Credentials.Retrieve(ctx); err != nil {
-			return fmt.Errorf("node credentials: %w", err)
-		}
-		return nil
-	}
 }
 
 // validRegion reports whether r can be a region: a DNS label, as the

@@ -31,6 +31,12 @@ func TestFlags(t *testing.T) {
 		"endpoint no host":  {[]string{"-cluster", "c1", "-endpoint", "http://"}, errUsage, "want a host"},
 		"listen empty part": {[]string{"-cluster", "c1", "-listen", "127.0.0.1:8023,"}, errUsage, "-listen"},
 		"listen no port":    {[]string{"-cluster", "c1", "-listen", "127.0.0.1"}, errUsage, "-listen"},
+		"listen wildcard":   {[]string{"-cluster", "c1", "-listen", "0.0.0.0:80"}, errUsage, "a wildcard address listens on every interface"},
+		"listen no host":    {[]string{"-cluster", "c1", "-listen", ":80"}, errUsage, "a wildcard address listens on every interface"},
+		"listen v6 any":     {[]string{"-cluster", "c1", "-listen", "[::]:80"}, errUsage, "a wildcard address listens on every interface"},
+		"listen elsewhere":  {[]string{"-cluster", "c1", "-listen", "10.0.0.1:80"}, errUsage, "-allow-any-listen-address"},
+		"listen a name":     {[]string{"-cluster", "c1", "-listen", "localhost:80"}, errUsage, "want an IP address"},
+		"bad probe port":    {[]string{"-cluster", "c1", "-probe-port", "70000"}, errUsage, "-probe-port"},
 		"bad cluster":       {[]string{"-cluster", "-bad"}, errUsage, "-cluster"},
 		"zero cache":        {[]string{"-cluster", "c1", "-cache-size", "0"}, errUsage, "-cache-size"},
 		"negative rate":     {[]string{"-cluster", "c1", "-rate", "-1"}, errUsage, "-rate must not be negative"},
@@ -41,6 +47,8 @@ func TestFlags(t *testing.T) {
 		"bad log level":     {[]string{"-cluster", "c1", "-log-level", "LOUD"}, errUsage, "-log-level"},
 		"help":              {[]string{"-h"}, flag.ErrHelp, "169.254.170.23:80"},
 		"defaults are fine": {[]string{"-cluster", "c1"}, nil, ""},
+		"loopback is fine":  {[]string{"-cluster", "c1", "-listen", "127.0.0.1:8023,[::1]:8023"}, nil, ""},
+		"anywhere allowed":  {[]string{"-cluster", "c1", "-listen", "0.0.0.0:80,10.0.0.1:80", "-allow-any-listen-address"}, nil, ""},
 	} {
 		t.Run(name, func(t *testing.T) {
 			var stderr bytes.Buffer
@@ -51,7 +59,8 @@ func TestFlags(t *testing.T) {
 			if !strings.Contains(stderr.String(), tc.stderr) {
 				t.Errorf("stderr = %q, want it to mention %q", stderr.String(), tc.stderr)
 			}
-			if err == nil && (f.listen != "127.0.0.1:8023" || f.cacheSize != 4096 || f.idleTTL != time.Hour) {
+			if err == nil && name == "defaults are fine" && (f.listen != "169.254.170.23:80,[fd00:ec2::23]:80" || !f.listenIsDefault || f.probePort != 2703 ||
+				f.cacheSize != 4096 || f.idleTTL != time.Hour || f.shutdownTimeout != 10*time.Second) {
 				t.Errorf("defaults = %+v", f)
 			}
 		})
@@ -87,17 +96,23 @@ func TestRun(t *testing.T) {
 	done := make(chan error, 1)
 	go func() {
 		done <- run(ctx, []string{"-cluster", e2eCluster, "-region", srv.Region(), "-endpoint", srv.URL,
-			"-listen", "127.0.0.1:0, 127.0.0.1:0", "-log-level", "debug"}, out, stderr)
+			"-listen", "127.0.0.1:0, 127.0.0.1:0", "-probe-port", "0", "-log-level", "debug"}, out, stderr)
 	}()
 
 	listening := regexp.MustCompile(`^pod-identity-agent: listening on (http://127\.0\.0\.1:\d+/v1/credentials)$`)
+	probing := regexp.MustCompile(`^pod-identity-agent: probes on (http://127\.0\.0\.1:\d+)/readyz$`)
 	var urls []string
-	for len(urls) < 2 {
+	var probeURL string
+	for probeURL == "" {
 		select {
 		case line := <-out:
+			if m := probing.FindStringSubmatch(line); m != nil && len(urls) == 2 {
+				probeURL = m[1]
+				continue
+			}
 			m := listening.FindStringSubmatch(line)
 			if m == nil {
-				t.Fatalf("stdout line %q, want a listening line", line)
+				t.Fatalf("stdout line %q, want a listening line, then the probes", line)
 			}
 			urls = append(urls, m[1])
 		case err := <-done:
@@ -124,14 +139,13 @@ func TestRun(t *testing.T) {
 	if keys[0] != keys[1] {
 		t.Error("the two addresses answered different credentials, want one cache")
 	}
-	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200} {
-		resp, err := http.Get(strings.TrimSuffix(urls[0], credentialsPath) + path)
-		if err != nil {
-			t.Fatal(err)
+	// The probes are on their own port, not on the credentials one.
+	for path, want := range map[string]int{"/healthz": 200, "/readyz": 200, metricsPath: 200} {
+		if got := getStatus(t, probeURL+path); got != want {
+			t.Errorf("%s = %d, want %d", path, got, want)
 		}
-		resp.Body.Close()
-		if resp.StatusCode != want {
-			t.Errorf("%s = %d, want %d", path, resp.StatusCode, want)
+		if got := getStatus(t, strings.TrimSuffix(urls[0], credentialsPath)+path); got != http.StatusNotFound {
+			t.Errorf("%s on the credentials port = %d, want 404", path, got)
 		}
 	}
 
@@ -155,11 +169,21 @@ func TestRun(t *testing.T) {
 	}
 }
 
+func getStatus(t *testing.T, url string) int {
+	t.Helper()
+	resp, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
 func TestRunNeedsARegion(t *testing.T) {
 	for name, args := range map[string][]string{
-		"no endpoint": {"-cluster", "c1", "-listen", "127.0.0.1:0"},
+		"no endpoint": {"-cluster", "c1", "-listen", "127.0.0.1:0", "-probe-port", "0"},
 		// The region is the signing region: an endpoint does not replace it.
-		"endpoint": {"-cluster", "c1", "-listen", "127.0.0.1:0", "-endpoint", "http://127.0.0.1:1"},
+		"endpoint": {"-cluster", "c1", "-listen", "127.0.0.1:0", "-probe-port", "0", "-endpoint", "http://127.0.0.1:1"},
 	} {
 		t.Run(name, func(t *testing.T) {
 			hermeticEnv(t)
@@ -175,7 +199,7 @@ func TestRunNeedsARegion(t *testing.T) {
 func TestRunRefusesABadRegionFromTheEnvironment(t *testing.T) {
 	hermeticEnv(t)
 	t.Setenv("AWS_REGION", "us west 2")
-	err := run(context.Background(), []string{"-cluster", "c1", "-listen", "127.0.0.1:0"}, io.Discard, io.Discard)
+	err := run(context.Background(), []string{"-cluster", "c1", "-listen", "127.0.0.1:0", "-probe-port", "0"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), `region "us west 2"`) {
 		t.Errorf("run = %v, want a bad-region error", err)
 	}
@@ -189,7 +213,7 @@ func TestRunWarnsWithoutNodeCredentials(t *testing.T) {
 	stderr := &syncBuffer{}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-cluster", "c1", "-endpoint", "http://127.0.0.1:1", "-listen", "127.0.0.1:0"}, io.Discard, stderr)
+		done <- run(ctx, []string{"-cluster", "c1", "-endpoint", "http://127.0.0.1:1", "-listen", "127.0.0.1:0", "-probe-port", "0"}, io.Discard, stderr)
 	}()
 	t.Cleanup(func() {
 		cancel()
@@ -210,7 +234,7 @@ func TestRunPortInUse(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { busy.Close() })
-	err = run(context.Background(), []string{"-cluster", "c1", "-listen", busy.Addr().String()}, io.Discard, io.Discard)
+	err = run(context.Background(), []string{"-cluster", "c1", "-listen", busy.Addr().String(), "-probe-port", "0"}, io.Discard, io.Discard)
 	if err == nil || !strings.Contains(err.Error(), "address already in use (another agent running? choose the address with -listen)") {
 		t.Errorf("run = %v, want an address-in-use error that says what to do", err)
 	}

@@ -126,5 +126,6 @@ func (m *metrics) call(kind, outcome, code string, d time.Duration) {
 	m.duration.WithLabelValues(kind).Observe(d.Seconds())
 }
 
-// MetricsHandler is the agent's /metrics, for the probe server.
+// MetricsHandler is the agent's /metrics, served by the probe server
+// (probes.go), never on the credentials port.
 func (a *agent) MetricsHandler() http.Handler { return a.metrics.handler() }

@@ -18,11 +18,12 @@ import (
 	"github.com/podidentity/podidentity/eksauth/types"
 )
 
-// scrape GETs h's /metrics and parses the text format, as Prometheus does.
-func scrape(t *testing.T, h http.Handler) (map[string]*dto.MetricFamily, string) {
+// scrape GETs a's /metrics from the probe server's mux and parses the text
+// format, as Prometheus does.
+func scrape(t *testing.T, a *testAgent) (map[string]*dto.MetricFamily, string) {
 	t.Helper()
 	rec := httptest.NewRecorder()
-	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, metricsPath, nil))
+	newProbeMux(&probes{metrics: a.MetricsHandler()}).ServeHTTP(rec, httptest.NewRequest(http.MethodGet, metricsPath, nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("GET %s: %d %s", metricsPath, rec.Code, rec.Body)
 	}

@@ -61,13 +61,16 @@ const (
 	admitted   refusal = iota
 	tableFull          // the whole table: 503
 	sourceFull         // this source's share: 429
+	nowCached          // the token was admitted meanwhile: look again
 )
 
 // join returns the first fetch of k, joining the running one or, if there
 // is none, making one for source with start(ctx, f) to run it; ctx ends
 // when the last waiter leaves. Each successful join must be matched by
-// leave once the waiter stops waiting.
-func (p *pending) join(k key, source netip.Addr, start func(context.Context, *flight)) (*flight, refusal) {
+// leave once the waiter stops waiting. cached reports whether k is in the
+// cache: a fetch admits its token before it leaves the table, so a token
+// found in neither place is in neither (no second call for it).
+func (p *pending) join(k key, source netip.Addr, cached func() bool, start func(context.Context, *flight)) (*flight, refusal) {
 	p.mu.Lock()
 	if f := p.flights[k]; f != nil {
 		f.waiters++
@@ -75,6 +78,9 @@ func (p *pending) join(k key, source netip.Addr, start func(context.Context, *fl
 		return f, admitted
 	}
 	switch {
+	case cached():
+		p.mu.Unlock()
+		return nil, nowCached
 	case len(p.flights) >= p.max:
 		p.mu.Unlock()
 		return nil, tableFull

@@ -27,8 +27,8 @@ type assumer interface {
 type upstream struct {
 	client  assumer
 	cluster string
-	timeout time.Duration
-	budget  *budget // the calls in flight and their rate (budget.go)
+	timeout time.Duration // > 0
+	budget  *budget       // the calls in flight and their rate (budget.go)
 	log     *slog.Logger
 	metrics *metrics
 	now     func() time.Time // the clock of the grants' schedule
@@ -41,11 +41,8 @@ type upstream struct {
 // the answer's credentials. kind is kindFirst or kindRefresh. ctx bounds
 // the wait for a slot and the call; the upstream timeout applies on top.
 func (u *upstream) call(ctx context.Context, kind string, c claims, token string) (*grant, error) {
-	if u.timeout > 0 {
-		var cancel context.CancelFunc
-		ctx, cancel = context.WithTimeout(ctx, u.timeout)
-		defer cancel()
-	}
+	ctx, cancel := context.WithTimeout(ctx, u.timeout)
+	defer cancel()
 	start := time.Now()
 	release, err := u.budget.acquire(ctx, kind == kindFirst)
 	u.metrics.budgetWait.WithLabelValues(kind).Observe(time.Since(start).Seconds())

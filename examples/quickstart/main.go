@@ -28,6 +28,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/smithy-go/logging"
 	"github.com/podidentity/podidentity/credentials"
 	"github.com/podidentity/podidentity/eksauth"
@@ -274,13 +275,13 @@ func pollUntilNewKey(ctx context.Context, p aws.CredentialsProvider, old string)
 
 // roleFromSession turns arn:aws:sts::<account>:assumed-role/<role>/<session>
 // into the role's IAM ARN and the account.
-func roleFromSession(arn string) (role, account string) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 {
+func roleFromSession(session string) (role, account string) {
+	a, err := arn.Parse(session)
+	if err != nil {
 		return "", ""
 	}
-	name, _, _ := strings.Cut(strings.TrimPrefix(parts[5], "assumed-role/"), "/")
-	return fmt.Sprintf("arn:%s:iam::%s:role/%s", parts[1], parts[4], name), parts[4]
+	name, _, _ := strings.Cut(strings.TrimPrefix(a.Resource, "assumed-role/"), "/")
+	return arn.ARN{Partition: a.Partition, Service: "iam", AccountID: a.AccountID, Resource: "role/" + name}.String(), a.AccountID
 }
 
 // writeToken replaces the token file the way the kubelet does: a new file

@@ -17,7 +17,10 @@
 //
 // The tests check that the official client, our client and a hand-signed
 // raw request get the same answers from the eksauthtest emulator, resolve
-// the same endpoints and report the same error chains.
+// the same endpoints and report the same error chains; that middleware
+// written for the official client (APIOptions set three ways, otelaws)
+// sees the same steps, context values, input, output and spans with ours;
+// and, by fuzzing, that both decode every 200 answer alike.
 //
 // # Adapter
 //

@@ -120,3 +120,14 @@ func Authorization(v string) string {
 	}
 	return v[:i+len("Signature=")] + Placeholder
 }
+
+// Tail returns at most the last n bytes of b, scrubbed of secrets before it
+// is cut, so that no part of a secret survives at the cut: what an error
+// may keep of an unreadable body for debugging.
+func Tail(b []byte, n int, secrets ...string) []byte {
+	s := Scrub(string(b), secrets...)
+	if len(s) > n {
+		s = s[len(s)-n:]
+	}
+	return []byte(s)
+}

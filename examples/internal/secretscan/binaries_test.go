@@ -250,7 +250,7 @@ func testAgent(t *testing.T, bin string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, bin, "-cluster", "demo", "-region", em.Region(), "-endpoint", em.URL,
-		"-listen", "127.0.0.1:0", "-log-level", "DEBUG", "-upstream-timeout", "1s", "-shutdown-timeout", "5s")
+		"-listen", "127.0.0.1:0", "-probe-port", "0", "-log-level", "DEBUG", "-upstream-timeout", "1s", "-shutdown-timeout", "5s")
 	cmd.Env = binaryEnv(t, em)
 	stdout, stderr := newSyncBuffer(), newSyncBuffer()
 	cmd.Stdout, cmd.Stderr = stdout, stderr

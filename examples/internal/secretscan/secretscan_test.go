@@ -20,11 +20,11 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/podidentity/podidentity/eksauth/eksauthtest"
-	"github.com/podidentity/podidentity/internal/leakcheck"
+	"go.uber.org/goleak"
 )
 
 // TestMain fails the package if a test leaves a goroutine behind.
-func TestMain(m *testing.M) { leakcheck.Main(m) }
+func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
 // The node's credentials, known so that they can be looked for. The
 // secret key is never sent; the session token is (X-Amz-Security-Token).

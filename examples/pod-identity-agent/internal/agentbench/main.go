@@ -64,14 +64,14 @@ const (
 )
 
 type config struct {
-	official, ours string // agent binaries; built when empty
-	small, large   int    // pods of the two cold fills
-	rate           int    // cached requests per second
-	requests       int    // cached requests
-	ourFlags       string // extra flags for our agent, space-separated
-	logs           string // where the agents' logs go
-	perf           bool   // record each agent with perf during the cached requests
-	rounds         int    // of everything, agents in turn; the table has the medians
+	official, ours string   // agent binaries; built when empty
+	small, large   int      // pods of the two cold fills
+	rate           int      // cached requests per second
+	requests       int      // cached requests
+	ourFlags       []string // each: extra flags for another run of our agent, space-separated
+	logs           string   // where the agents' logs go
+	perf           bool     // record each agent with perf during the cached requests
+	rounds         int      // of everything, agents in turn; the table has the medians
 }
 
 func main() {
@@ -82,7 +82,10 @@ func main() {
 	flag.IntVar(&c.large, "pods", 2000, "pods of the second cold fill, then asked for cached credentials")
 	flag.IntVar(&c.rate, "rate", 1000, "cached requests per second")
 	flag.IntVar(&c.requests, "requests", 20000, "cached requests")
-	flag.StringVar(&c.ourFlags, "our-flags", "", "extra `flags` for our agent, space-separated")
+	flag.Func("our-flags", "also run our agent with these `flags` (space-separated; NAME=value goes to its environment), in a column of its own; repeatable", func(v string) error {
+		c.ourFlags = append(c.ourFlags, v)
+		return nil
+	})
 	flag.StringVar(&c.logs, "logs", "", "`directory` for the agents' logs (default: a temporary one, removed)")
 	flag.IntVar(&c.rounds, "rounds", 3, "`rounds` of the whole run, the agents in turn in each; the table shows each figure's median")
 	flag.BoolVar(&c.perf, "perf", false, "record each agent with perf record -g during the cached requests, into -logs")
@@ -138,10 +141,15 @@ func outside(c config) error {
 	if err != nil {
 		return err
 	}
-	cmd := exec.Command(self,
-		"-official", c.official, "-ours", c.ours, "-logs", c.logs, "-our-flags", c.ourFlags,
+	args := []string{
+		"-official", c.official, "-ours", c.ours, "-logs", c.logs,
 		"-small", strconv.Itoa(c.small), "-pods", strconv.Itoa(c.large),
-		"-rate", strconv.Itoa(c.rate), "-requests", strconv.Itoa(c.requests), "-perf="+strconv.FormatBool(c.perf), "-rounds", strconv.Itoa(c.rounds))
+		"-rate", strconv.Itoa(c.rate), "-requests", strconv.Itoa(c.requests), "-perf=" + strconv.FormatBool(c.perf), "-rounds", strconv.Itoa(c.rounds),
+	}
+	for _, f := range c.ourFlags {
+		args = append(args, "-our-flags", f)
+	}
+	cmd := exec.Command(self, args...)
 	cmd.Env = append(os.Environ(), insideEnv+"=1")
 	cmd.Stdout, cmd.Stderr = os.Stdout, os.Stderr
 	cmd.SysProcAttr = &syscall.SysProcAttr{Cloneflags: syscall.CLONE_NEWNET}
@@ -200,7 +208,10 @@ func inside(c config) error {
 		pods[i] = podClient(i)
 	}
 
-	agents := []*agentKind{officialAgent(c.official), ourAgent(c.ours, strings.Fields(c.ourFlags))}
+	agents := []*agentKind{officialAgent(c.official), ourAgent(c.ours, nil)}
+	for _, f := range c.ourFlags {
+		agents = append(agents, ourAgent(c.ours, strings.Fields(f)))
+	}
 	results := make([][]result, len(agents)) // by agent, by round
 	for round := range max(c.rounds, 1) {
 		for i, a := range agents {
@@ -232,6 +243,7 @@ func podAddr(i int) netip.Addr { return netip.AddrFrom4([4]byte{10, 1, byte(i >>
 // agentKind says how to start an agent.
 type agentKind struct {
 	name string
+	env  []string // added to the agent's environment
 	cmd  func(endpoint string, srv *eksauthtest.Server) *exec.Cmd
 }
 
@@ -242,12 +254,22 @@ func officialAgent(bin string) *agentKind {
 	}}
 }
 
+// ourAgent runs our agent with extra flags; those of the form NAME=value
+// (GOGC=50, say) are set in its environment instead.
 func ourAgent(bin string, extra []string) *agentKind {
 	name := "podidentity"
 	if len(extra) > 0 {
 		name += " " + strings.Join(extra, " ")
 	}
-	return &agentKind{name: name, cmd: func(endpoint string, srv *eksauthtest.Server) *exec.Cmd {
+	var env []string
+	extra = slices.DeleteFunc(slices.Clone(extra), func(f string) bool {
+		if !strings.HasPrefix(f, "-") && strings.Contains(f, "=") {
+			env = append(env, f)
+			return true
+		}
+		return false
+	})
+	return &agentKind{name: name, env: env, cmd: func(endpoint string, srv *eksauthtest.Server) *exec.Cmd {
 		args := []string{"-cluster", cluster, "-endpoint", endpoint, "-region", srv.Region(), "-listen", agentAddr + ":80"}
 		// Before the probe server of its own (h13), the agent had no
 		// -probe-port; with it, keep it off the official agent's.
@@ -318,7 +340,7 @@ func measure(c config, a *agentKind, srv *eksauthtest.Server, tokens []string, p
 		return r, err
 	}
 	if c.perf {
-		rec := exec.Command("perf", "record", "-g", "-F", "499", "-p", strconv.Itoa(p.pid()), "-o", filepath.Join(c.logs, strings.Fields(a.name)[0]+".perf.data"))
+		rec := exec.Command("perf", "record", "-g", "-F", "499", "-p", strconv.Itoa(p.pid()), "-o", filepath.Join(c.logs, strings.NewReplacer(" ", "_", "/", "_", "=", "_").Replace(a.name)+".perf.data"))
 		if err := rec.Start(); err != nil {
 			return r, fmt.Errorf("perf: %w", err)
 		}
@@ -414,7 +436,8 @@ func start(c config, a *agentKind, srv *eksauthtest.Server, run string) (*proces
 		"AWS_CONFIG_FILE=" + os.DevNull,
 		"AWS_SHARED_CREDENTIALS_FILE=" + os.DevNull,
 	}
-	name := strings.ReplaceAll(strings.Fields(a.name)[0], "/", "_")
+	cmd.Env = append(cmd.Env, a.env...)
+	name := strings.NewReplacer(" ", "_", "/", "_", "=", "_").Replace(a.name)
 	log, err := os.Create(filepath.Join(c.logs, name+"-"+run+".log"))
 	if err != nil {
 		return nil, err
@@ -594,10 +617,12 @@ func printTable(w io.Writer, c config, agents []*agentKind, rs [][]result) {
 			med = append(med, m)
 			fmt.Fprint(tw, format(m)+unit, "\t")
 		}
-		if med[0] != 0 {
-			fmt.Fprintf(tw, "%.2f×\t", med[len(med)-1]/med[0])
-		} else {
-			fmt.Fprint(tw, "\t")
+		for _, m := range med[1:] {
+			if med[0] != 0 {
+				fmt.Fprintf(tw, "%.2f×\t", m/med[0])
+			} else {
+				fmt.Fprint(tw, "\t")
+			}
 		}
 		fmt.Fprintln(tw)
 	}
@@ -617,14 +642,17 @@ func printTable(w io.Writer, c config, agents []*agentKind, rs [][]result) {
 			slices.Sort(totals)
 			fmt.Fprint(tw, fmt.Sprintf("%d", totals[len(totals)/2])+errorsText(all), "\t")
 		}
-		fmt.Fprintln(tw, "\t")
+		fmt.Fprintln(tw, strings.Repeat("\t", len(rs)-1))
 	}
 	ms := func(v float64) string { return strconv.FormatFloat(v, 'f', -1, 64) }
 	fmt.Fprint(tw, "\t")
 	for _, a := range agents {
 		fmt.Fprint(tw, a.name, "\t")
 	}
-	fmt.Fprintln(tw, "ratio\t")
+	for range agents[1:] {
+		fmt.Fprint(tw, "ratio\t")
+	}
+	fmt.Fprintln(tw)
 	for _, which := range []struct {
 		name string
 		f    func(result) fill

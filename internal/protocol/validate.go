@@ -1,11 +1,10 @@
-package eksauth
+package protocol
 
 import (
 	"strings"
 	"unicode/utf8"
 
 	"github.com/aws/smithy-go"
-	"github.com/podidentity/podidentity/internal/protocol"
 )
 
 // The patterns the API documents, named in validation errors.
@@ -14,35 +13,30 @@ const (
 	tokenPattern       = `^[A-Za-z0-9-_=]+\.[A-Za-z0-9-_=]+\.[A-Za-z0-9-_=]+$`
 )
 
-// validateInput checks params before anything is sent: the official client
-// checks only that ClusterName and Token are set; a value the service would
+// ValidateInput checks the operation's input members before anything is
+// sent, with smithy's error types and texts: the official client checks
+// only that ClusterName and Token are set; a value the service would
 // refuse, or one that could break the request line, is refused here too.
 // Error texts never contain the values.
-func validateInput(params *AssumeRoleForPodIdentityInput) error {
+func ValidateInput(clusterName, token, eksNodeName, instanceID, zone *string) error {
 	invalid := smithy.InvalidParamsError{Context: "AssumeRoleForPodIdentityInput"}
-	if params == nil {
-		invalid.Add(smithy.NewErrParamRequired("ClusterName"))
-		invalid.Add(smithy.NewErrParamRequired("Token"))
-		return &validationError{invalid}
-	}
-
-	switch name := params.ClusterName; {
+	switch name := clusterName; {
 	case name == nil:
 		invalid.Add(smithy.NewErrParamRequired("ClusterName"))
 	case len(*name) == 0:
 		invalid.Add(newParamError("ClusterName", "minimum field size of 1"))
-	case len(*name) > protocol.MaxClusterNameLen:
+	case len(*name) > MaxClusterNameLen:
 		invalid.Add(newParamError("ClusterName", "maximum field size of 100"))
-	case !protocol.ValidClusterName(*name):
+	case !ValidClusterName(*name):
 		invalid.Add(newParamError("ClusterName", "value does not match pattern "+clusterNamePattern))
 	}
 
-	switch token := params.Token; {
+	switch token := token; {
 	case token == nil:
 		invalid.Add(smithy.NewErrParamRequired("Token"))
 	case len(*token) == 0:
 		invalid.Add(newParamError("Token", "minimum field size of 1"))
-	case !protocol.ValidToken(*token):
+	case !ValidToken(*token):
 		// The pattern rules out CR and LF; name them, since a token file
 		// read with its newline is the usual cause.
 		reason := "value does not match pattern " + tokenPattern
@@ -57,7 +51,7 @@ func validateInput(params *AssumeRoleForPodIdentityInput) error {
 	for _, f := range []struct {
 		name  string
 		value *string
-	}{{"EksNodeName", params.EksNodeName}, {"InstanceId", params.InstanceId}, {"Zone", params.Zone}} {
+	}{{"EksNodeName", eksNodeName}, {"InstanceId", instanceID}, {"Zone", zone}} {
 		if f.value != nil && !utf8.ValidString(*f.value) {
 			invalid.Add(newParamError(f.name, "value is not valid UTF-8"))
 		}
