@@ -30,9 +30,15 @@
 // [Server.Token] mints the RS256 JWT the kubelet projects into a pod
 // (audience pods.eks.amazonaws.com, subject
 // system:serviceaccount:<namespace>:<name>, the kubernetes.io claims with
-// stable service-account and pod UIDs, and a kid header). Generating RSA
-// keys is slow, so keys are cached for the whole process: the n-th cluster
-// of every Server reuses the same key, while issuers stay distinct.
+// stable service-account and pod UIDs, and a kid header of 40 lowercase
+// hex digits, as EKS's). Generating RSA keys is slow, so keys are cached
+// for the whole process: the n-th cluster of every Server reuses the same
+// key, while issuers stay distinct.
+//
+// Like EKS, the server publishes each cluster's OIDC discovery document and
+// JWKS at the issuer's paths, on its own URL and without authentication:
+// GET /id/<ID>/.well-known/openid-configuration and GET /id/<ID>/keys, for
+// a third party that verifies tokens the way it would a real cluster's.
 //
 // # What the server checks
 //
@@ -79,7 +85,15 @@
 // answers ThrottlingException (429) as EKS Auth does, to test how a node's
 // clients share that rate. [Server.Requests] returns
 // what the server received and what it answered; a request appears as soon
-// as it arrives, so a test can wait for it while a Delay holds it.
+// as it arrives, so a test can wait for it while a Delay holds it. The
+// record keeps the newest requests within a count and a size
+// ([WithRequestLog]), so a long or hostile run cannot grow it without
+// bound.
+//
+// The body is read as the service reads it: member names are matched
+// exactly ({"Token": ...} is an unknown member, so the request has no
+// token), and the route is matched on the path as sent, so a cluster name
+// with an escaped slash (%2F) reaches the operation and fails its pattern.
 //
 // # Clocks
 //

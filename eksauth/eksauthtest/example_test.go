@@ -169,3 +169,34 @@ func ExampleWithThrottling() {
 	// throttled: true
 	// recorded: 429 ThrottlingException true
 }
+
+// A third party verifies the emulator's tokens as it would a real
+// cluster's: the issuer's JWKS, served by the emulator at the issuer's
+// path, holds the key named by the token's kid.
+func ExampleServer_Issuer() {
+	srv := eksauthtest.NewServer()
+	defer srv.Close()
+	token := srv.Token(eksauthtest.Pod{Cluster: "prod", Namespace: "shop", ServiceAccount: "cart"}, time.Hour)
+
+	issuer := srv.Issuer("prod") // https://oidc.eks.us-west-2.amazonaws.com/id/<ID>
+	path := issuer[strings.Index(issuer, "/id/"):]
+	resp, err := srv.Client().Get(srv.URL + path + "/keys")
+	if err != nil {
+		fmt.Println("error:", err)
+		return
+	}
+	defer resp.Body.Close()
+	var jwks struct {
+		Keys []struct{ Kid string } `json:"keys"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&jwks)
+
+	header, _ := base64.RawURLEncoding.DecodeString(strings.Split(token, ".")[0])
+	var h struct{ Kid string }
+	_ = json.Unmarshal(header, &h)
+	fmt.Println("kid, 40 hex digits:", len(h.Kid) == 40)
+	fmt.Println("published:", len(jwks.Keys) == 1 && jwks.Keys[0].Kid == h.Kid)
+	// Output:
+	// kid, 40 hex digits: true
+	// published: true
+}

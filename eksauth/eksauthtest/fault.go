@@ -44,7 +44,7 @@ type Fault struct {
 type Request struct {
 	Time      time.Time // when it arrived, by the wall clock
 	Method    string
-	Path      string
+	Path      string // as sent: escaped (a cluster name with a slash has %2F)
 	Header    http.Header
 	Body      []byte // up to 1 MiB + 1 byte
 	RequestID string // the X-Amzn-Requestid answered
@@ -59,7 +59,7 @@ type Request struct {
 
 // Cluster returns the cluster name of the request's path, or "".
 func (r Request) Cluster() string {
-	name, _ := protocol.ClusterFromPath(r.Path)
+	name, _ := clusterFromPath(r.Path)
 	return name
 }
 

@@ -8,6 +8,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -64,13 +65,16 @@ func statusOf(code string) int {
 // in another server (an httptest.NewTLSServer, say). Dropped connections
 // and truncated answers abort the handler with http.ErrAbortHandler.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if s.serveOIDC(w, r) {
+		return
+	}
 	rid := newUUID()
 	w.Header().Set("X-Amzn-Requestid", rid)
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBodyBytes+1))
 	rec := &Request{
 		Time:      s.wallNow(),
 		Method:    r.Method,
-		Path:      r.URL.Path,
+		Path:      r.URL.EscapedPath(),
 		Header:    r.Header.Clone(),
 		Body:      body,
 		RequestID: rid,
@@ -153,10 +157,10 @@ func (s *Server) handle(r *http.Request, body []byte) answer {
 	if aerr := s.verifySignature(r, body); aerr != nil {
 		return answer{err: aerr}
 	}
-	name, ok := protocol.ClusterFromPath(r.URL.Path)
+	name, ok := clusterFromPath(r.URL.EscapedPath())
 	if !ok || r.Method != http.MethodPost {
 		return answer{err: &apiError{status: http.StatusNotFound, code: "UnknownOperationException",
-			msg: fmt.Sprintf("No operation matches %s %s.", r.Method, clip(r.URL.Path))}}
+			msg: fmt.Sprintf("No operation matches %s %s.", r.Method, clip(r.URL.EscapedPath()))}}
 	}
 	// The account's rate applies to every call of the operation, before
 	// its input is looked at, as a front end's throttle does.
@@ -173,14 +177,9 @@ func (s *Server) handle(r *http.Request, body []byte) answer {
 			"1 validation error detected: Value '%s' at 'clusterName' failed to satisfy constraint: "+
 				"Member must satisfy regular expression pattern: ^[0-9A-Za-z][A-Za-z0-9\\-_]*$ and have length between 1 and 100.", clip(name)))}
 	}
-	var in protocol.Request
-	dec := json.NewDecoder(bytes.NewReader(body))
-	if err := dec.Decode(&in); err != nil || dec.More() {
-		var typeErr *json.UnmarshalTypeError
-		if errors.As(err, &typeErr) {
-			return answer{err: newAPIError(protocol.CodeInvalidRequest, fmt.Sprintf("The field '%s' has the wrong type.", clip(typeErr.Field)))}
-		}
-		return answer{err: newAPIError(protocol.CodeInvalidRequest, "The request body is not a valid JSON object.")}
+	in, aerr := decodeRequest(body)
+	if aerr != nil {
+		return answer{err: aerr}
 	}
 	if in.Token == "" {
 		return answer{err: newAPIError(protocol.CodeInvalidParameter,
@@ -216,6 +215,61 @@ func (s *Server) handle(r *http.Request, body []byte) answer {
 		return answer{err: newAPIError(protocol.CodeInternalServer, "Internal error.")}
 	}
 	return answer{body: b}
+}
+
+// clusterFromPath routes on the path as sent, the way the service does:
+// the cluster name is the escaped segment between /clusters/ and
+// /assume-role-for-pod-identity, then unescaped, so that a name with %2F
+// in it reaches the operation (and fails its pattern) instead of being
+// split into two segments and matching no route.
+func clusterFromPath(escaped string) (string, bool) {
+	seg, ok := protocol.ClusterFromPath(escaped)
+	if !ok {
+		return "", false
+	}
+	name, err := url.PathUnescape(seg)
+	if err != nil {
+		return "", false
+	}
+	return name, true
+}
+
+// requestMembers are the operation's input members in the body, by their
+// exact wire names.
+var requestMembers = []string{"token", "eksNodeName", "instanceId", "zone"}
+
+// decodeRequest reads the body as the service does. Member names are
+// case-sensitive in this protocol (restJson1): {"Token": ...} is an
+// unknown member, ignored like any other, so the request has no token.
+// encoding/json alone would match names case-insensitively.
+func decodeRequest(body []byte) (protocol.Request, *apiError) {
+	var in protocol.Request
+	var members map[string]json.RawMessage
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if err := dec.Decode(&members); err != nil || dec.More() {
+		return in, newAPIError(protocol.CodeInvalidRequest, "The request body is not a valid JSON object.")
+	}
+	for _, name := range requestMembers {
+		raw, ok := members[name]
+		if !ok || string(raw) == "null" {
+			continue
+		}
+		var v string
+		if err := json.Unmarshal(raw, &v); err != nil {
+			return in, newAPIError(protocol.CodeInvalidRequest, fmt.Sprintf("The field '%s' has the wrong type.", name))
+		}
+		switch name {
+		case "token":
+			in.Token = v
+		case "eksNodeName":
+			in.EksNodeName = &v
+		case "instanceId":
+			in.InstanceId = &v
+		case "zone":
+			in.Zone = &v
+		}
+	}
+	return in, nil
 }
 
 // The success body, with the wire names of the API.
@@ -256,7 +310,10 @@ func (s *Server) success(a Association, pod string) successBody {
 	if a.TargetRoleARN != "" {
 		role, lifetime = a.TargetRoleARN, TargetRoleCredentialLifetime
 	}
-	if s.lifetime > 0 {
+	switch {
+	case a.CredentialLifetime > 0:
+		lifetime = a.CredentialLifetime
+	case s.lifetime > 0:
 		lifetime = s.lifetime
 	}
 	name, _ := roleName(role) // checked by Associate

@@ -47,6 +47,13 @@ func TestAnswersFollowOptions(t *testing.T) {
 			assocARN: "arn:aws:eks:us-west-2:111122223333:podidentityassociation/prod/%s",
 			roleARN:  "arn:aws:sts::777788889999:assumed-role/target/", sessionPre: "eks-prod-cart-0-",
 		},
+		"the association's lifetime wins over the option and the target role": {
+			opts:     []eksauthtest.Option{eksauthtest.WithCredentialLifetime(15 * time.Minute)},
+			assoc:    eksauthtest.Association{RoleARN: testRole, TargetRoleARN: "arn:aws:iam::777788889999:role/target", CredentialLifetime: 4 * time.Minute},
+			lifetime: 4 * time.Minute,
+			assocARN: "arn:aws:eks:us-west-2:111122223333:podidentityassociation/prod/%s",
+			roleARN:  "arn:aws:sts::777788889999:assumed-role/target/", sessionPre: "eks-prod-cart-0-",
+		},
 		"region and account": {
 			opts:     []eksauthtest.Option{eksauthtest.WithRegion("eu-west-3"), eksauthtest.WithAccountID("999988887777")},
 			assoc:    eksauthtest.Association{RoleARN: "arn:aws:iam::999988887777:role/r"},
@@ -137,6 +144,8 @@ func TestNewServerPanicsOnBadOptions(t *testing.T) {
 		"short account":       eksauthtest.WithAccountID("12"),
 		"account with letter": eksauthtest.WithAccountID("11112222333x"),
 		"key without secret":  eksauthtest.WithNodeCredentials(aws.Credentials{AccessKeyID: "AKIAEXAMPLE"}),
+		"negative log count":  eksauthtest.WithRequestLog(-1, 1<<20),
+		"negative log bytes":  eksauthtest.WithRequestLog(10, -1),
 	}
 	for name, opt := range tests {
 		t.Run(name, func(t *testing.T) {

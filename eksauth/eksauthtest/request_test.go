@@ -54,6 +54,26 @@ func TestRequestChecks(t *testing.T) {
 			req:    rawRequest{body: `{}`},
 			status: 400, code: "InvalidParameterException", msgStart: "1 validation error detected: Value null at 'token'",
 		},
+		"member names are case-sensitive": {
+			req:    rawRequest{body: `{"Token":"` + token + `"}`},
+			status: 400, code: "InvalidParameterException", msgStart: "1 validation error detected: Value null at 'token'",
+		},
+		"a member in another case beside the real one": {
+			req:    rawRequest{body: `{"TOKEN":"x.y.z","token":"` + token + `"}`},
+			status: 200,
+		},
+		"an escaped slash stays in the cluster name": {
+			req:    rawRequest{token: token, path: "/clusters/prod%2Fx/assume-role-for-pod-identity"},
+			status: 400, code: "InvalidParameterException", msgStart: "1 validation error detected: Value 'prod/x' at 'clusterName'",
+		},
+		"escaped letters name the cluster they spell": {
+			req:    rawRequest{token: token, path: "/clusters/pro%64/assume-role-for-pod-identity"},
+			status: 200,
+		},
+		"a raw slash is another path": {
+			req:    rawRequest{token: token, path: "/clusters/prod/x/assume-role-for-pod-identity"},
+			status: 404, code: "UnknownOperationException", msgStart: "No operation matches POST /clusters/prod/x/assume-role-for-pod-identity.",
+		},
 		"token outside the pattern": {
 			req:    rawRequest{body: `{"token":"not a jwt"}`},
 			status: 400, code: "InvalidParameterException", msgStart: "1 validation error detected: Value at 'token' failed to satisfy constraint",

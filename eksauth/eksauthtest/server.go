@@ -69,6 +69,10 @@ type Server struct {
 	random   randomFaults             // guarded by mu: WithRandomFaults
 	throttle *bucket                  // guarded by mu: WithThrottling; nil without
 	requests []*Request               // guarded by mu, also their fields
+	logBytes int64                    // guarded by mu: the recorded requests' size
+
+	logMaxCount int   // WithRequestLog
+	logMaxBytes int64 // WithRequestLog
 }
 
 // Association maps a service account of a cluster to an IAM role, like an
@@ -86,6 +90,13 @@ type Association struct {
 	// TargetRoleARN, if set, is the role assumed from RoleARN; the
 	// credentials are then the target role's (EKS role chaining).
 	TargetRoleARN string
+
+	// CredentialLifetime, if set, is how long the association's
+	// credentials last, overriding the server's lifetime: short-lived
+	// credentials for one pod make its SDK refresh (and re-read a rotated
+	// token) within a test, while the others keep EKS's lifetimes.
+	// At least a second.
+	CredentialLifetime time.Duration
 
 	// ID is set by the server: a- and 17 lowercase letters or digits.
 	ID string
@@ -136,6 +147,23 @@ func WithMiddleware(wrap func(http.Handler) http.Handler) Option {
 	return func(s *Server) { s.wrap = wrap }
 }
 
+// Bounds of the request record (see WithRequestLog).
+const (
+	DefaultRequestLogCount = 10000
+	DefaultRequestLogBytes = 32 << 20
+)
+
+// WithRequestLog bounds the record of requests that Requests returns: the
+// newest maxCount requests, as long as their bodies, headers and paths add
+// up to at most maxBytes (the newest one is always kept, and a body is
+// at most 1 MiB + 1 byte); older ones are forgotten. WithRequestLog(0, 0)
+// keeps none, for a long-running emulator. Default:
+// DefaultRequestLogCount requests and DefaultRequestLogBytes bytes, so
+// that a test may send anything without the record growing without bound.
+func WithRequestLog(maxCount int, maxBytes int64) Option {
+	return func(s *Server) { s.logMaxCount, s.logMaxBytes = maxCount, maxBytes }
+}
+
 // WithListener serves on l instead of a new loopback listener, for a
 // fixed address. The Server closes l.
 func WithListener(l net.Listener) Option { return func(s *Server) { s.listener = l } }
@@ -157,6 +185,9 @@ func NewServer(opts ...Option) *Server {
 		assocs:   make(map[assocKey]Association),
 		assocIDs: make(map[string]assocKey),
 		roleIDs:  make(map[string]string),
+
+		logMaxCount: DefaultRequestLogCount,
+		logMaxBytes: DefaultRequestLogBytes,
 	}
 	for _, opt := range opts {
 		opt(s)
@@ -172,6 +203,9 @@ func NewServer(opts ...Option) *Server {
 	}
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.logMaxCount < 0 || s.logMaxBytes < 0 {
+		panic(fmt.Sprintf("eksauthtest: invalid request log bounds %d requests, %d bytes", s.logMaxCount, s.logMaxBytes))
 	}
 	if err := s.random.init(); err != nil {
 		panic("eksauthtest: " + err.Error())
@@ -304,6 +338,9 @@ func (a Association) Validate() error {
 			return fmt.Errorf("eksauthtest: TargetRoleARN: %w", err)
 		}
 	}
+	if a.CredentialLifetime < 0 || a.CredentialLifetime > 0 && a.CredentialLifetime < time.Second {
+		return fmt.Errorf("eksauthtest: invalid CredentialLifetime %v: want at least 1s", a.CredentialLifetime)
+	}
 	return nil
 }
 
@@ -370,9 +407,10 @@ func (s *Server) Inject(faults ...Fault) {
 	s.faults = append(s.faults, faults...)
 }
 
-// Requests returns a copy of the requests received so far, oldest first.
-// A request is recorded when its body has been read, before it is
-// answered: until then its Status is 0 and Done is false.
+// Requests returns a copy of the requests received so far, oldest first,
+// within the bounds of WithRequestLog. A request is recorded when its body
+// has been read, before it is answered: until then its Status is 0 and
+// Done is false.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -390,7 +428,7 @@ func (s *Server) Requests() []Request {
 func (s *Server) ResetRequests() {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.requests = nil
+	s.requests, s.logBytes = nil, 0
 }
 
 func (s *Server) nextFault() (Fault, bool) {
@@ -407,9 +445,37 @@ func (s *Server) nextFault() (Fault, bool) {
 // record adds r to the record; the handler fills in the answer later
 // through update.
 func (s *Server) record(r *Request) {
+	if s.logMaxCount == 0 {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.requests = append(s.requests, r)
+	s.logBytes += requestSize(r)
+	drop := 0
+	for len(s.requests)-drop > s.logMaxCount || s.logBytes > s.logMaxBytes && len(s.requests)-drop > 1 {
+		s.logBytes -= requestSize(s.requests[drop])
+		s.requests[drop] = nil
+		drop++
+	}
+	if drop > 0 {
+		// A new slice, so that the dropped requests' memory goes too.
+		s.requests = append([]*Request(nil), s.requests[drop:]...)
+	}
+}
+
+// requestSize is what a recorded request holds, for WithRequestLog's
+// bound: its body, path and header (recorded when the body was read,
+// so it does not change while the request is answered).
+func requestSize(r *Request) int64 {
+	n := len(r.Body) + len(r.Path) + len(r.Method)
+	for k, vs := range r.Header {
+		n += len(k)
+		for _, v := range vs {
+			n += len(v)
+		}
+	}
+	return int64(n)
 }
 
 // update changes a recorded request under the lock.

@@ -3,9 +3,8 @@ package eksauthtest
 import (
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
+	"crypto/sha1"
 	"crypto/x509"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -64,9 +63,11 @@ func (c *cluster) signingKey() (*rsa.PrivateKey, string) {
 		if err != nil {
 			panic("eksauthtest: marshal public key: " + err.Error())
 		}
-		// Kubernetes derives the key ID the same way.
-		sum := sha256.Sum256(der)
-		c.kid = base64.RawURLEncoding.EncodeToString(sum[:])
+		// EKS's key IDs are 40 lowercase hex digits, a SHA-1 of the
+		// public key's size, as long as a third party can match a token's
+		// kid to the JWKS the issuer serves.
+		sum := sha1.Sum(der)
+		c.kid = hex.EncodeToString(sum[:])
 	})
 	return c.key, c.kid
 }

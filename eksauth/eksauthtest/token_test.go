@@ -82,8 +82,8 @@ func TestTokenClaims(t *testing.T) {
 	if header["alg"] != "RS256" || header["typ"] != "JWT" {
 		t.Errorf("header = %v, want alg RS256, typ JWT", header)
 	}
-	if kid, _ := header["kid"].(string); !regexp.MustCompile(`^[A-Za-z0-9_-]{43}$`).MatchString(kid) {
-		t.Errorf("kid = %q, want a base64url SHA-256", kid)
+	if kid, _ := header["kid"].(string); !regexp.MustCompile(`^[0-9a-f]{40}$`).MatchString(kid) {
+		t.Errorf("kid = %q, want 40 lowercase hex digits, as EKS's", kid)
 	}
 	issRE := regexp.MustCompile(`^https://oidc\.eks\.us-west-2\.amazonaws\.com/id/[0-9A-F]{32}$`)
 	if !issRE.MatchString(c.Iss) || c.Iss != srv.Issuer(testCluster) {
@@ -246,6 +246,8 @@ func TestAssociatePanicsOnBadInput(t *testing.T) {
 		"role of no acct":    {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: "arn:aws:iam:::role/x"},
 		"role of short acct": {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: "arn:aws:iam::1:role/r"},
 		"role with no name":  {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: "arn:aws:iam::111122223333:role/"},
+		"negative lifetime":  {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: testRole, CredentialLifetime: -time.Minute},
+		"sub-second life":    {Cluster: "c", Namespace: "n", ServiceAccount: "s", RoleARN: testRole, CredentialLifetime: time.Millisecond},
 	}
 	for name, a := range tests {
 		t.Run(name, func(t *testing.T) {

@@ -25,6 +25,8 @@
 //	-access-key-id, -secret-access-key, -session-token   fixed node credentials
 //	-env-file path           also write the export lines to path (mode 0600)
 //	-quiet                   do not log requests to stderr
+//	-request-log n           keep the newest n requests for GET /emulator/requests
+//	                         (default 0: none, so a long run holds no record)
 //	-fault-rate p            answer a fraction p (0 to 1) of API requests with a random
 //	                         transient fault (500, 503, 429, dropped connection), for
 //	                         testing a client's retries; -fault-seed n repeats a run
@@ -45,12 +47,19 @@
 //
 // # Minting tokens
 //
-// Besides the EKS Auth API, the server answers two unauthenticated helper
+// Besides the EKS Auth API, the server answers unauthenticated helper
 // routes:
 //
 //	GET /emulator/token?cluster=prod&namespace=shop&serviceAccount=cart[&pod=name][&ttl=1h]
 //	GET /emulator/associations
+//	GET /emulator/requests
 //
 // The first returns a fresh token as text, the second the associations as
-// JSON.
+// JSON, the third the requests kept by -request-log (time, method, path as
+// sent, status, code, request ID; never a header or a body) as JSON.
+//
+// Each cluster's OIDC discovery document and keys are served at its
+// issuer's paths, /id/<ID>/.well-known/openid-configuration and
+// /id/<ID>/keys, as EKS serves them; the setup prints the issuer of each
+// association's cluster and those two URLs.
 package main

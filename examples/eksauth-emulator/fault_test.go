@@ -103,6 +103,7 @@ func TestBadFaultFlags(t *testing.T) {
 		"infinite throttle":     {"-throttle-rate", "+Inf"},
 		"burst without a rate":  {"-throttle-burst", "5"},
 		"burst of 0":            {"-throttle-rate", "5", "-throttle-burst", "0"},
+		"negative request log":  {"-request-log", "-1"},
 	}
 	for name, args := range tests {
 		t.Run(name, func(t *testing.T) {

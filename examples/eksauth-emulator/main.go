@@ -65,6 +65,7 @@ type settings struct {
 	seeded        bool // -fault-seed given
 	throttleRate  float64
 	throttleBurst int
+	requestLog    int
 	associations  []eksauthtest.Association
 }
 
@@ -151,6 +152,7 @@ Flags:
 	fs.StringVar(&s.node.SessionToken, "session-token", "", "fixed node session token (optional)")
 	fs.StringVar(&s.envFile, "env-file", "", "also write the export lines to `path`")
 	fs.BoolVar(&s.quiet, "quiet", false, "do not log requests to stderr")
+	fs.IntVar(&s.requestLog, "request-log", 0, "keep the newest `n` requests (method, path, status, code; at most 32 MiB with their bodies) for GET /emulator/requests; 0 keeps none")
 	fs.Float64Var(&s.faultRate, "fault-rate", 0, "`fraction` (0 to 1) of API requests answered at random with a transient fault: 500, 503, 429 or a dropped connection")
 	fs.Uint64Var(&s.faultSeed, "fault-seed", 0, "`seed` of the -fault-rate draws, to repeat a run (default random)")
 	fs.Float64Var(&s.throttleRate, "throttle-rate", 0, "account-wide API `rate` in requests per second, beyond which requests get ThrottlingException (429) as EKS Auth sends it; 0: no limit")
@@ -218,6 +220,9 @@ Flags:
 	case s.throttleRate > 0 && !set["throttle-burst"]:
 		s.throttleBurst = max(1, int(math.Ceil(s.throttleRate)))
 	}
+	if s.requestLog < 0 {
+		return s, fmt.Errorf("-request-log %d: want a number of requests, 0 for none", s.requestLog)
+	}
 	if !validRegion(s.region) {
 		return s, fmt.Errorf("invalid region %q", s.region)
 	}
@@ -276,6 +281,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		eksauthtest.WithListener(l),
 		eksauthtest.WithRegion(s.region),
 		eksauthtest.WithAccountID(s.account),
+		// A long-running server keeps no record of what it was sent
+		// unless asked: bodies are up to 1 MiB each.
+		eksauthtest.WithRequestLog(s.requestLog, eksauthtest.DefaultRequestLogBytes),
 		eksauthtest.WithMiddleware(func(api http.Handler) http.Handler {
 			return helperRoutes(func() *eksauthtest.Server { return srv }, s.tokenTTL, api, logger, s.quiet)
 		}),
@@ -376,6 +384,9 @@ func printSetup(w io.Writer, srv *eksauthtest.Server, s settings, env []string, 
 		mint := fmt.Sprintf("%s/emulator/token?cluster=%s&namespace=%s&serviceAccount=%s", srv.URL, a.Cluster, queryEscape(a.Namespace), queryEscape(a.ServiceAccount))
 		fmt.Fprintf(w, "# another: curl -s '%s'\n", mint)
 		fmt.Fprintf(w, "# try it:  aws eks-auth assume-role-for-pod-identity --cluster-name %s --token \"$(curl -s '%s')\"\n", a.Cluster, mint)
+		iss := srv.Issuer(a.Cluster)
+		fmt.Fprintf(w, "# OIDC issuer: %s (its discovery document and keys: %s%s/.well-known/openid-configuration, %s%s/keys)\n",
+			iss, srv.URL, iss[strings.Index(iss, "/id/"):], srv.URL, iss[strings.Index(iss, "/id/"):])
 	}
 	fmt.Fprintln(w, "\n# Serving until SIGINT or SIGTERM.")
 }
@@ -397,6 +408,9 @@ func helperRoutes(srv func() *eksauthtest.Server, ttl time.Duration, api http.Ha
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(list)
 	})
+	mux.HandleFunc("GET /emulator/requests", func(w http.ResponseWriter, r *http.Request) {
+		listRequests(w, srv())
+	})
 	mux.Handle("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if quiet {
 			api.ServeHTTP(w, r)
@@ -411,6 +425,30 @@ func helperRoutes(srv func() *eksauthtest.Server, ttl time.Duration, api http.Ha
 		api.ServeHTTP(rec, r)
 	}))
 	return mux
+}
+
+// requestLine is what GET /emulator/requests shows of a request: never its
+// headers or body, which hold the signature and the token.
+type requestLine struct {
+	Time      time.Time `json:"time"`
+	Method    string    `json:"method"`
+	Path      string    `json:"path"`
+	Status    int       `json:"status"`
+	Code      string    `json:"code,omitempty"`
+	RequestID string    `json:"requestId"`
+	Fault     bool      `json:"fault,omitempty"`
+	Dropped   bool      `json:"dropped,omitempty"`
+}
+
+// listRequests answers the recorded requests, oldest first, as a JSON array.
+func listRequests(w http.ResponseWriter, srv *eksauthtest.Server) {
+	reqs := srv.Requests()
+	out := make([]requestLine, 0, len(reqs))
+	for _, r := range reqs {
+		out = append(out, requestLine{r.Time.UTC(), r.Method, r.Path, r.Status, r.Code, r.RequestID, r.Fault, r.Dropped})
+	}
+	w.Header().Set("Content-Type", "application/json")
+	_ = json.NewEncoder(w).Encode(out)
 }
 
 func mintToken(w http.ResponseWriter, r *http.Request, srv *eksauthtest.Server, ttl time.Duration) {

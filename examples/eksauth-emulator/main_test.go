@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -311,5 +313,88 @@ func TestParseAssociation(t *testing.T) {
 	if a.Cluster != "prod" || a.Namespace != "shop" || a.ServiceAccount != "cart" ||
 		a.RoleARN != "arn:aws:iam::111122223333:role/path/cart" || a.TargetRoleARN != "arn:aws:iam::222233334444:role/reader" {
 		t.Errorf("parseAssociation = %+v", a)
+	}
+}
+
+// TestRequestLog: the standalone emulator keeps no record of requests
+// unless -request-log asks, and then only the newest n, shown without
+// headers or bodies.
+func TestRequestLog(t *testing.T) {
+	list := func(t *testing.T, e *emulator) (out []requestLine, raw string) {
+		t.Helper()
+		base := e.env()["AWS_ENDPOINT_URL_EKS_AUTH"]
+		for i := range 3 {
+			body := strings.NewReader(`{"token":"secret-token-` + strconv.Itoa(i) + `"}`)
+			resp, err := http.Post(base+"/clusters/prod/assume-role-for-pod-identity", "application/json", body)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+		resp, err := http.Get(base + "/emulator/requests")
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		if err := json.Unmarshal(b, &out); err != nil {
+			t.Fatalf("GET /emulator/requests: %q: %v", b, err)
+		}
+		return out, string(b)
+	}
+	t.Run("none by default", func(t *testing.T) {
+		if got, raw := list(t, startEmulator(t, "-quiet")); len(got) != 0 {
+			t.Errorf("recorded without -request-log: %s", raw)
+		}
+	})
+	t.Run("the newest n when asked", func(t *testing.T) {
+		got, raw := list(t, startEmulator(t, "-quiet", "-request-log", "2"))
+		if len(got) != 2 {
+			t.Fatalf("-request-log 2 kept %d requests: %s", len(got), raw)
+		}
+		for _, r := range got {
+			if r.Method != "POST" || r.Path != "/clusters/prod/assume-role-for-pod-identity" || r.Status != 403 || r.Code != "MissingAuthenticationTokenException" {
+				t.Errorf("record %+v, want the unsigned POST answered 403 MissingAuthenticationTokenException", r)
+			}
+		}
+		if strings.Contains(raw, "secret-token") {
+			t.Errorf("GET /emulator/requests shows a request body: %s", raw)
+		}
+	})
+}
+
+// TestPrintedOIDCKeys: the printed OIDC key URL serves the JWKS whose key
+// signed the printed token.
+func TestPrintedOIDCKeys(t *testing.T) {
+	e := startEmulator(t, "-quiet", "-associate", "prod/shop/cart=arn:aws:iam::111122223333:role/cart")
+	var keysURL string
+	for _, line := range strings.Split(e.stdout.String(), "\n") {
+		if rest, ok := strings.CutPrefix(line, "# OIDC issuer: "); ok {
+			f := strings.Fields(strings.TrimSuffix(rest, ")"))
+			keysURL = f[len(f)-1]
+		}
+	}
+	if !strings.HasSuffix(keysURL, "/keys") {
+		t.Fatalf("no OIDC keys URL printed:\n%s", e.stdout.String())
+	}
+	resp, err := http.Get(keysURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var set struct {
+		Keys []struct{ Kid string } `json:"keys"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&set); err != nil || resp.StatusCode != 200 || len(set.Keys) != 1 {
+		t.Fatalf("GET %s: %d, %+v, %v", keysURL, resp.StatusCode, set, err)
+	}
+	tokens := e.tokens()
+	if len(tokens) != 1 {
+		t.Fatalf("%d tokens printed", len(tokens))
+	}
+	header, _ := base64.RawURLEncoding.DecodeString(strings.Split(tokens[0], ".")[0])
+	var h struct{ Kid string }
+	if err := json.Unmarshal(header, &h); err != nil || h.Kid != set.Keys[0].Kid {
+		t.Errorf("the printed token's kid %q is not the published key's %q", h.Kid, set.Keys[0].Kid)
 	}
 }
