@@ -51,9 +51,8 @@ func (serialize) HandleSerialize(ctx context.Context, in middleware.SerializeInp
 	if !ok {
 		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: fmt.Errorf("unknown input parameters type %T", in.Parameters)}
 	}
-	// Validation may have been removed from the stack (APIOptions): as the
-	// official serializer does, refuse an empty label and escape the name, so
-	// that no input reaches another path.
+	// APIOptions may remove validation: as the official serializer does,
+	// refuse an empty label and escape the name, so it stays in its segment.
 	if params.ClusterName == nil || *params.ClusterName == "" {
 		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: fmt.Errorf("input member clusterName must not be empty")}
 	}
@@ -73,10 +72,9 @@ func (serialize) HandleSerialize(ctx context.Context, in middleware.SerializeInp
 	req.URL.Path = protocol.Path(*params.ClusterName)
 	req.URL.RawPath = protocol.Path(httpbinding.EscapePath(*params.ClusterName, true))
 	req.Header.Set("Content-Type", protocol.ContentType)
-	// No WriteTo: smithy-go's wrapper of such a body fails with io.EOF once
-	// closed, which it does when Do returns, maybe before net/http's last read
-	// of it: that tears the connection down mid-answer. The hash is set here,
-	// as v4.ComputePayloadSHA256 would copy the body through a 32 KiB buffer.
+	// No WriteTo: smithy-go's wrapper of such a body fails once closed, which
+	// Do's return may do before net/http's last read of it. The hash is set
+	// here, as v4.ComputePayloadSHA256 would copy the body through 32 KiB.
 	req, err := req.SetStream(struct{ io.ReadSeeker }{bytes.NewReader(body)})
 	if err != nil {
 		return middleware.SerializeOutput{}, middleware.Metadata{}, &smithy.SerializationError{Err: err}
