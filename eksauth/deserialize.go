@@ -71,13 +71,12 @@ func (deserialize) HandleDeserialize(ctx context.Context, in middleware.Deserial
 	// What the middleware around keeps (in the result metadata, in an
 	// error) holds no signed request, and no connection that still buffers it.
 	resp.Body.Close()
-	if err != nil {
-		out.RawResponse = &smithyhttp.Response{Response: redact.Response(resp.Response, secrets...)}
-	} else {
-		kept := *resp.Response
-		kept.Body, kept.Request = http.NoBody, nil
-		out.RawResponse = &smithyhttp.Response{Response: &kept}
+	// Its headers are scrubbed on success too: the request ID is read there.
+	kept := redact.Response(resp.Response, secrets...)
+	if err == nil {
+		kept.Request = nil
 	}
+	out.RawResponse = &smithyhttp.Response{Response: kept}
 	return out, metadata, err
 }
 

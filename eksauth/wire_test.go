@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -15,9 +16,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
 	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/smithy-go"
 	"github.com/aws/smithy-go/middleware"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 	"github.com/podidentity/podidentity/eksauth"
 )
 
@@ -233,4 +236,28 @@ func TestSerializeWithoutValidation(t *testing.T) {
 			t.Errorf("%d requests sent, want none", n)
 		}
 	})
+}
+
+// A success whose headers echo the token or the node's session token keeps
+// neither in what the output holds: the request ID is read from them.
+func TestSuccessEchoedSecretsScrubbed(t *testing.T) {
+	ts := newTestServer(t, answer{Header: map[string]string{"X-Amzn-Requestid": "rid-" + testToken, "X-Echo": testSessionToken}, Body: successBody(t)})
+	out, err := newTestClient(ts).AssumeRoleForPodIdentity(context.Background(), input())
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, _ := awsmiddleware.GetRequestIDMetadata(out.ResultMetadata)
+	raw, _ := awsmiddleware.GetRawResponse(out.ResultMetadata).(*smithyhttp.Response)
+	if raw == nil {
+		t.Fatal("no raw response in the result metadata")
+	}
+	dump := fmt.Sprintf("%s %+v %v", id, raw.Header, out.ResultMetadata)
+	for _, secret := range []string{testToken, testSessionToken} {
+		if strings.Contains(dump, secret) {
+			t.Errorf("a secret survives in the result metadata: %s", dump)
+		}
+	}
+	if id != "rid-<redacted>" {
+		t.Errorf("request ID = %q, want rid-<redacted>", id)
+	}
 }
