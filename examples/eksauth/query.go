@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/jmespath-community/go-jmespath/pkg/functions"
 	"github.com/jmespath-community/go-jmespath/pkg/interpreter"
@@ -33,11 +35,57 @@ func compileQuery(expr string) (*query, error) {
 		// A ParamValidationError in the AWS CLI v2: exit status 252.
 		return nil, &cliError{code: exitUsage, msg: fmt.Sprintf("Bad value for --query %s: %s", expr, syntaxErrorText(expr, err))}
 	}
+	if extension(ast) {
+		return nil, &cliError{code: exitUsage, msg: fmt.Sprintf("Bad value for --query %s: %s", expr, extensionErrorText(expr))}
+	}
 	q := &query{keyRank: map[string]int{}}
 	q.collectKeys(ast)
 	q.ast = orderedProjections(ast)
 	return q, nil
 }
+
+// extension reports whether n uses syntax that the JMESPath library
+// accepts beyond the specification (arithmetic, let, $), which Python's
+// jmespath, and so the AWS CLI, refuses.
+func extension(n parsing.ASTNode) bool {
+	switch n.NodeType {
+	case parsing.ASTArithmeticExpression, parsing.ASTArithmeticUnaryExpression, parsing.ASTLetExpression,
+		parsing.ASTVariable, parsing.ASTBindings, parsing.ASTBinding, parsing.ASTRootNode:
+		return true
+	}
+	return slices.ContainsFunc(n.Children, extension)
+}
+
+// extensionErrorText words the refusal of an extension as Python's lexer
+// does: the first character outside quotes that it has no token for.
+func extensionErrorText(expr string) string {
+	var quote rune
+	for i, r := range expr {
+		switch {
+		case quote != 0:
+			if r == quote {
+				quote = 0
+			}
+		case r == '"' || r == '\'' || r == '`':
+			quote = r
+		case strings.ContainsRune("+$%/÷×−", r), r == '-' && (i+1 == len(expr) || expr[i+1] < '0' || expr[i+1] > '9'):
+			tok := string(r)
+			if r == '-' { // a lexer branch of its own, which quotes it
+				tok = "'-'"
+			}
+			return fmt.Sprintf("Bad jmespath expression: Unknown token %s:\n%s\n%s^", tok, expr, strings.Repeat(" ", utf8.RuneCountInString(expr[:i])))
+		}
+	}
+	return "Bad jmespath expression: syntax beyond the JMESPath specification"
+}
+
+// specFunctions are the built-in functions of the JMESPath specification,
+// all that Python's jmespath has: the library's others (pad_left, split,
+// items, ...) are unknown functions there, and some of them allocate
+// whatever length they are given.
+var specFunctions = []string{"abs", "avg", "ceil", "contains", "ends_with", "floor", "join", "keys", "length", "map", "max",
+	"max_by", "merge", "min", "min_by", "not_null", "reverse", "sort", "sort_by", "starts_with", "sum", "to_array",
+	"to_number", "to_string", "type", "values"}
 
 // orderedValues is the function that takes the place of value projections
 // (foo.*): its name cannot be written in an expression.
@@ -82,7 +130,10 @@ func (q *query) collectKeys(n parsing.ASTNode) {
 func (q *query) search(v any) (any, error) {
 	order := keyOrder{}
 	data := order.toPlain(v)
-	funcs := append(functions.GetDefaultFunctions(),
+	funcs := slices.DeleteFunc(functions.GetDefaultFunctions(), func(f functions.FunctionEntry) bool {
+		return !slices.Contains(specFunctions, f.Name)
+	})
+	funcs = append(funcs,
 		// keys() and values() in the order of the object's keys, as
 		// Python's; the library's range over the map.
 		functions.FunctionEntry{Name: "keys", Arguments: []functions.ArgSpec{{Types: []functions.JpType{functions.JpObject}}},

@@ -179,6 +179,11 @@ func TestQueryErrorText(t *testing.T) {
 		// Python: "Expecting: ['quoted_identifier', ...], got: number: Parse error ..."
 		"a.1": "Unexpected token: 1: Parse error at column 2, token \"1\" (NUMBER), for expression:\n\"a.1\"\n   ^",
 		"":    "Invalid JMESPath expression: cannot be empty.",
+		// The library's extensions, which Python's lexer has no token for.
+		"`1` + `2`":        "Bad jmespath expression: Unknown token +:\n`1` + `2`\n    ^",
+		"a - a":            "Bad jmespath expression: Unknown token '-':\na - a\n  ^",
+		"let $x = a in $x": "Bad jmespath expression: Unknown token $:\nlet $x = a in $x\n    ^",
+		"[?a == '+'] | $":  "Bad jmespath expression: Unknown token $:\n[?a == '+'] | $\n              ^",
 	}
 	for expr, want := range compile {
 		_, err := compileQuery(expr)
@@ -190,10 +195,12 @@ func TestQueryErrorText(t *testing.T) {
 	data.set("a", "str")
 	data.set("n", float64(1))
 	search := map[string]string{
-		"nope(a)":      "Unknown function: nope()",
-		"length(a, n)": "Expected 1 argument for function length(), received 2",
-		"length()":     "Expected 1 argument for function length(), received 0",
-		"not_null()":   "Expected at least 1 argument for function not_null(), received 0",
+		"nope(a)": "Unknown function: nope()",
+		// Not in the specification; it would allocate 1e18 bytes.
+		"pad_right(a, `1000000000000000000`)": "Unknown function: pad_right()",
+		"length(a, n)":                        "Expected 1 argument for function length(), received 2",
+		"length()":                            "Expected 1 argument for function length(), received 0",
+		"not_null()":                          "Expected at least 1 argument for function not_null(), received 0",
 		// Python: ... invalid type for value: 1, ..., received: "number"
 		"length(n)": "In function length(), invalid type for value: <not shown>, expected one of: ['string', 'array', 'object']",
 		"abs(a)":    "In function abs(), invalid type for value: <not shown>, expected one of: ['number']",

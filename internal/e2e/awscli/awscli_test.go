@@ -118,7 +118,11 @@ func cases() []cliCase {
 	// The key order of a JSON literal object is lost in parsing.
 	add(cliCase{name: "query object literal", args: withToken("--query", "`{\"b\": 1, \"a\": 2}`"),
 		differs: "the key order of JMESPath literal objects", oursText: "{\n    \"a\": 2,\n    \"b\": 1\n}\n"})
-	for i, q := range []string{"subject.[", "subject]", "foo bar", "`bad", "a.~", "a ==", "", "nope(audience)", "length(audience, subject)", "not_null()"} {
+	for i, q := range []string{"subject.[", "subject]", "foo bar", "`bad", "a.~", "a ==", "", "nope(audience)", "length(audience, subject)", "not_null()",
+		// The JMESPath library's extensions, which Python's jmespath lacks:
+		// functions (one allocates what it is told), arithmetic, let, $.
+		"pad_right(audience, `1000000000000000000`)", "items(subject)", "split(audience, `\".\"`)",
+		"`1` + `2`", "audience - audience", "let $a = audience in $a", "$"} {
 		add(cliCase{name: fmt.Sprintf("query error %d", i), args: withToken("--query", q), v1: true})
 	}
 	add(cliCase{name: "query parse error expectation", args: withToken("--query", "a.1"),
