@@ -206,9 +206,7 @@ func TestConcurrentRequestsOfOnePodMakeOneCall(t *testing.T) {
 		}()
 	}
 	// Let the requests pile up on the one upstream call, then release it.
-	for len(ta.fake.calls()) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the upstream call", func() bool { return len(ta.fake.calls()) > 0 })
 	time.Sleep(20 * time.Millisecond)
 	close(release)
 	wg.Wait()
@@ -520,9 +518,7 @@ func TestMaxInflightBoundsUpstreamCalls(t *testing.T) {
 		}()
 	}
 	// Wait until two calls are in, give the others time to (wrongly) join.
-	for len(ta.fake.calls()) < 2 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "two upstream calls", func() bool { return len(ta.fake.calls()) >= 2 })
 	time.Sleep(20 * time.Millisecond)
 	if got := len(ta.fake.calls()); got != 2 {
 		t.Errorf("%d calls started with 2 slots", got)

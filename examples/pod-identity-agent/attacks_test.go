@@ -500,9 +500,7 @@ func TestSharedRefreshSurvivesItsCaller(t *testing.T) {
 		req.Header.Set("Authorization", token)
 		ta.ServeHTTP(httptest.NewRecorder(), req)
 	}()
-	for n.Load() < 2 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "two requests in", func() bool { return n.Load() >= 2 })
 	cancel()
 	<-left
 	time.Sleep(20 * time.Millisecond) // a cancellation would have reached the fake
@@ -547,22 +545,17 @@ func TestFirstFetchOutlivesALeavingWaiter(t *testing.T) {
 	}
 	leaving, leave := context.WithCancel(context.Background())
 	first := ask(leaving)
-	for len(ta.fake.calls()) == 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(t, "the first fetch", func() bool { return len(ta.fake.calls()) > 0 })
 	second := ask(context.Background())
-	for {
+	waitFor(t, "two waiters on the fetch", func() bool {
 		ta.pending.mu.Lock()
+		defer ta.pending.mu.Unlock()
 		w := 0
 		for _, f := range ta.pending.flights {
 			w = f.waiters
 		}
-		ta.pending.mu.Unlock()
-		if w == 2 {
-			break
-		}
-		time.Sleep(time.Millisecond)
-	}
+		return w == 2
+	})
 	leave()
 	<-first
 	time.Sleep(20 * time.Millisecond) // a cancellation would have reached the fake

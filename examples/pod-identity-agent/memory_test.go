@@ -55,9 +55,7 @@ func fillPods(tb testing.TB, a *agent, n int) {
 			tb.Fatalf("pod %d: %d %s", i, r.status, r.body)
 		}
 	}
-	for a.pending.len() > 0 {
-		time.Sleep(time.Millisecond)
-	}
+	waitFor(tb, "the pending table emptied", func() bool { return a.pending.len() == 0 })
 }
 
 func heapInUse() uint64 {
