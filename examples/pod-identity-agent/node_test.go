@@ -15,6 +15,7 @@ import (
 	"regexp"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -273,7 +274,10 @@ func TestRotateCredentials(t *testing.T) {
 // zone as the availability-zone ID; flags win; a silent IMDS costs at most
 // a second.
 func TestNodeIdentityFromIMDS(t *testing.T) {
-	var asked []string
+	var (
+		mu    sync.Mutex // the lookups run at once
+		asked []string
+	)
 	fake := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if r.Method == http.MethodPut && r.URL.Path == "/latest/api/token" {
 			w.Header().Set("X-Aws-Ec2-Metadata-Token-Ttl-Seconds", "21600")
@@ -284,7 +288,9 @@ func TestNodeIdentityFromIMDS(t *testing.T) {
 			http.Error(w, "", http.StatusUnauthorized)
 			return
 		}
+		mu.Lock()
 		asked = append(asked, r.URL.Path)
+		mu.Unlock()
 		v, ok := map[string]string{
 			"/latest/meta-data/local-hostname":                 "ip-10-0-1-2.us-west-2.compute.internal",
 			"/latest/meta-data/instance-id":                    "i-0123456789abcdef0",
@@ -304,8 +310,12 @@ func TestNodeIdentityFromIMDS(t *testing.T) {
 	if want := (nodeIdentity{"ip-10-0-1-2.us-west-2.compute.internal", "i-0123456789abcdef0", "usw2-az1"}); got != want {
 		t.Errorf("from IMDS: %+v, want %+v", got, want)
 	}
+	mu.Lock()
 	asked = nil
+	mu.Unlock()
 	got = imdsIdentity(context.Background(), client, nodeIdentity{nodeName: "node-a", zone: "use1-az4"}, discardLog())
+	mu.Lock()
+	defer mu.Unlock()
 	if want := (nodeIdentity{"node-a", "i-0123456789abcdef0", "use1-az4"}); got != want || len(asked) != 1 {
 		t.Errorf("flags and IMDS: %+v after asking %v, want %+v after asking for the instance ID only", got, asked, want)
 	}
