@@ -248,3 +248,19 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		time.Sleep(time.Millisecond)
 	}
 }
+
+// emulatorForRun starts an emulator with the e2e association and puts the
+// node credentials it accepts in a hermetic environment, where run's
+// default chain finds them, as a node's agent would.
+func emulatorForRun(t *testing.T) *eksauthtest.Server {
+	t.Helper()
+	hermeticEnv(t)
+	srv := eksauthtest.NewServer()
+	t.Cleanup(srv.Close)
+	srv.Associate(eksauthtest.Association{Cluster: e2eCluster, Namespace: e2ePod.Namespace, ServiceAccount: e2ePod.ServiceAccount, RoleARN: e2eRole})
+	node := srv.NodeCredentials()
+	t.Setenv("AWS_ACCESS_KEY_ID", node.AccessKeyID)
+	t.Setenv("AWS_SECRET_ACCESS_KEY", node.SecretAccessKey)
+	t.Setenv("AWS_SESSION_TOKEN", node.SessionToken)
+	return srv
+}

@@ -12,8 +12,6 @@ import (
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/podidentity/podidentity/eksauth/eksauthtest"
 )
 
 func TestFlags(t *testing.T) {
@@ -81,14 +79,7 @@ func (l lines) Write(p []byte) (int, error) {
 // node credentials from the environment (the SDK's default chain), against
 // the emulator; then shuts it down.
 func TestRun(t *testing.T) {
-	hermeticEnv(t)
-	srv := eksauthtest.NewServer()
-	t.Cleanup(srv.Close)
-	srv.Associate(eksauthtest.Association{Cluster: e2eCluster, Namespace: e2ePod.Namespace, ServiceAccount: e2ePod.ServiceAccount, RoleARN: e2eRole})
-	node := srv.NodeCredentials()
-	t.Setenv("AWS_ACCESS_KEY_ID", node.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", node.SecretAccessKey)
-	t.Setenv("AWS_SESSION_TOKEN", node.SessionToken)
+	srv := emulatorForRun(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	out := make(lines, 10)
@@ -162,7 +153,7 @@ func TestRun(t *testing.T) {
 	if strings.Contains(logs, "no node credentials") {
 		t.Errorf("warned of missing node credentials that were there:\n%s", logs)
 	}
-	for _, secret := range []string{token, node.SecretAccessKey, node.SessionToken} {
+	for _, secret := range []string{token, srv.NodeCredentials().SecretAccessKey, srv.NodeCredentials().SessionToken} {
 		if strings.Contains(logs, secret) {
 			t.Errorf("log contains a secret:\n%s", logs)
 		}

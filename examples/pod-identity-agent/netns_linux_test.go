@@ -239,14 +239,7 @@ func (a *netnsAgent) ready(t *testing.T) (int, string) {
 // the agent in front of it with no address flag, as the chart runs it.
 func startAgentInNetns(t *testing.T, extra []string) *netnsAgent {
 	t.Helper()
-	hermeticEnv(t)
-	srv := eksauthtest.NewServer()
-	t.Cleanup(srv.Close)
-	srv.Associate(eksauthtest.Association{Cluster: e2eCluster, Namespace: e2ePod.Namespace, ServiceAccount: e2ePod.ServiceAccount, RoleARN: e2eRole})
-	node := srv.NodeCredentials()
-	t.Setenv("AWS_ACCESS_KEY_ID", node.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", node.SecretAccessKey)
-	t.Setenv("AWS_SESSION_TOKEN", node.SessionToken)
+	srv := emulatorForRun(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	pr, pw := io.Pipe()

@@ -412,14 +412,7 @@ func TestFileCredentialsFollowRewrites(t *testing.T) {
 // not hold the agent past -shutdown-timeout (the chart's grace period is
 // longer by design; the official agent's wait is not).
 func TestShutdownWithinItsTimeout(t *testing.T) {
-	hermeticEnv(t)
-	srv := eksauthtest.NewServer()
-	t.Cleanup(srv.Close)
-	srv.Associate(eksauthtest.Association{Cluster: e2eCluster, Namespace: e2ePod.Namespace, ServiceAccount: e2ePod.ServiceAccount, RoleARN: e2eRole})
-	node := srv.NodeCredentials()
-	t.Setenv("AWS_ACCESS_KEY_ID", node.AccessKeyID)
-	t.Setenv("AWS_SECRET_ACCESS_KEY", node.SecretAccessKey)
-	t.Setenv("AWS_SESSION_TOKEN", node.SessionToken)
+	srv := emulatorForRun(t)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
