@@ -72,11 +72,11 @@ func (deserialize) HandleDeserialize(ctx context.Context, in middleware.Deserial
 	// error) holds no signed request, and no connection that still buffers it.
 	resp.Body.Close()
 	// Its headers are scrubbed on success too: the request ID is read there.
-	kept := redact.Response(resp.Response, secrets...)
+	kept := *resp.Response
 	if err == nil {
 		kept.Request = nil
 	}
-	out.RawResponse = &smithyhttp.Response{Response: kept}
+	out.RawResponse = &smithyhttp.Response{Response: redact.Response(&kept, secrets...)}
 	return out, metadata, err
 }
 

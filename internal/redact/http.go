@@ -47,10 +47,12 @@ func WriteHeaders(b *strings.Builder, h http.Header) {
 func Response(resp *http.Response, secrets ...string) *http.Response {
 	c := *resp
 	c.Body = http.NoBody
-	c.Header = make(http.Header, len(resp.Header))
-	for k, v := range resp.Header {
-		for _, s := range v {
-			c.Header[k] = append(c.Header[k], Scrub(s, secrets...))
+	if echoes(resp.Header, secrets) { // else the headers are shared, as they are
+		c.Header = make(http.Header, len(resp.Header))
+		for k, v := range resp.Header {
+			for _, s := range v {
+				c.Header[k] = append(c.Header[k], Scrub(s, secrets...))
+			}
 		}
 	}
 	if r := resp.Request; r != nil {
@@ -65,6 +67,18 @@ func Response(resp *http.Response, secrets ...string) *http.Response {
 		c.Request = rc
 	}
 	return &c
+}
+
+// echoes reports whether a header value holds one of the secrets.
+func echoes(h http.Header, secrets []string) bool {
+	for _, v := range h {
+		for _, s := range v {
+			if Scrub(s, secrets...) != s {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // Logger scrubs secrets from every line before passing it on (the SDK
