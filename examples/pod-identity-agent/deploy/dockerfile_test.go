@@ -1,50 +1,18 @@
 package deploy
 
 import (
-	"errors"
 	"os"
-	"regexp"
 	"slices"
 	"strings"
 	"testing"
 )
 
-// The binaries the image holds (see the Dockerfile) and the chart runs.
 const (
-	plainBinary = "/pod-identity-agent"         // no file capability: init, hybrid agent (root)
-	capBinary   = "/nonroot/pod-identity-agent" // cap_net_bind_service: the non-root agent
+	plainBinary = PlainBinary
+	capBinary   = CapBinary
 )
 
-type instruction struct{ cmd, args string }
-
-// dockerfile reads the Dockerfile's instructions, continuation lines
-// joined, comments dropped. (No Docker engine runs here: the image itself
-// is not built; what the chart relies on in it is checked.)
-func dockerfile() ([]instruction, error) {
-	b, err := os.ReadFile("Dockerfile")
-	if err != nil {
-		return nil, err
-	}
-	var out []instruction
-	var cur strings.Builder
-	for _, line := range strings.Split(string(b), "\n") {
-		trimmed := strings.TrimSpace(line)
-		if strings.HasPrefix(trimmed, "#") {
-			continue
-		}
-		cont := strings.HasSuffix(trimmed, "\\")
-		cur.WriteString(strings.TrimSuffix(trimmed, "\\") + " ")
-		if cont {
-			continue
-		}
-		if s := strings.TrimSpace(cur.String()); s != "" {
-			cmd, args, _ := strings.Cut(s, " ")
-			out = append(out, instruction{strings.ToUpper(cmd), strings.TrimSpace(args)})
-		}
-		cur.Reset()
-	}
-	return out, nil
-}
+func dockerfile() ([]Instruction, error) { return ReadDockerfile("Dockerfile") }
 
 // dockerfileLdflags is the -ldflags of the Dockerfile's go build.
 func dockerfileLdflags() (string, error) {
@@ -52,13 +20,7 @@ func dockerfileLdflags() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	re := regexp.MustCompile(`go build .*-ldflags "([^"]*)"`)
-	for _, in := range ins {
-		if m := re.FindStringSubmatch(in.args); in.cmd == "RUN" && m != nil {
-			return m[1], nil
-		}
-	}
-	return "", errors.New("Dockerfile: no go build -ldflags")
+	return DockerfileLdflags(ins)
 }
 
 func TestDockerfile(t *testing.T) {
@@ -66,9 +28,9 @@ func TestDockerfile(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	var stages [][]instruction
+	var stages [][]Instruction
 	for _, in := range ins {
-		if in.cmd == "FROM" {
+		if in.Cmd == "FROM" {
 			stages = append(stages, nil)
 		}
 		if len(stages) > 0 {
@@ -79,15 +41,15 @@ func TestDockerfile(t *testing.T) {
 		t.Fatalf("%d stages, want a build stage and a runtime stage", len(stages))
 	}
 	final := stages[len(stages)-1]
-	if base := strings.Fields(final[0].args)[0]; !strings.HasPrefix(base, "gcr.io/distroless/static") && base != "scratch" {
+	if base := strings.Fields(final[0].Args)[0]; !strings.HasPrefix(base, "gcr.io/distroless/static") && base != "scratch" {
 		t.Errorf("runtime base %s, want distroless static or scratch", base)
 	}
 
 	var build string
 	for _, st := range stages[:len(stages)-1] {
 		for _, in := range st {
-			if in.cmd == "RUN" && strings.Contains(in.args, "go build") {
-				build = in.args
+			if in.Cmd == "RUN" && strings.Contains(in.Args, "go build") {
+				build = in.Args
 			}
 		}
 	}
@@ -103,17 +65,17 @@ func TestDockerfile(t *testing.T) {
 	var dests []string
 	var user, entry string
 	for _, in := range final {
-		switch in.cmd {
+		switch in.Cmd {
 		case "COPY":
-			f := strings.Fields(in.args)
+			f := strings.Fields(in.Args)
 			if !strings.HasPrefix(f[0], "--from=") {
-				t.Errorf("runtime stage copies %q from the context, want only the build's output", in.args)
+				t.Errorf("runtime stage copies %q from the context, want only the build's output", in.Args)
 			}
 			dests = append(dests, f[len(f)-1])
 		case "USER":
-			user = in.args
+			user = in.Args
 		case "ENTRYPOINT":
-			entry = in.args
+			entry = in.Args
 		}
 	}
 	for _, bin := range []string{plainBinary, capBinary} {
