@@ -49,7 +49,10 @@ func setUpLink(stdout io.Writer) error {
 		return fmt.Errorf("find link %s: %w", linkName, err)
 	}
 	if want := newAgentLink(netlink.NewLinkAttrs()).Type(); link.Type() != want {
-		return fmt.Errorf("link %s exists and is a %s link, not a %s one: delete it (ip link del %s) and run init again", linkName, link.Type(), want, linkName)
+		// Only addresses and routes matter, and a kernel without the
+		// dummy driver (some VMs') leaves the node's owner no other way
+		// than creating the link beforehand, as another type.
+		fmt.Fprintf(stdout, "pod-identity-agent init: %s exists as a %s link, not a %s one: using it\n", linkName, link.Type(), want)
 	}
 
 	families := []struct {

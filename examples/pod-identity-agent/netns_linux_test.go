@@ -426,3 +426,30 @@ func TestGoSDKClient(t *testing.T) {
 	// the package's goroutine check would count against it.
 	os.Exit(0)
 }
+
+// TestInitUsesAnExistingLinkOfAnotherType: pod-id-link0 created beforehand
+// as another type (the only way on a kernel without the dummy driver) gets
+// the addresses and routes, and init says what it found.
+func TestInitUsesAnExistingLinkOfAnotherType(t *testing.T) {
+	if !inNetns(t) {
+		return
+	}
+	if err := netlink.LinkAdd(&netlink.Bridge{LinkAttrs: netlink.LinkAttrs{Name: linkName}}); err != nil {
+		t.Fatal(err)
+	}
+	out := initNode(t)
+	want := "pod-id-link0 exists as a bridge link, not a " + vethOrDummy + " one: using it"
+	if !strings.Contains(out, want) || strings.Contains(out, "created") {
+		t.Errorf("init said %q, want %q and no link created", out, want)
+	}
+	link, addrs, routes := linkState(t)
+	if link.Type() != "bridge" || link.Attrs().Flags&net.FlagUp == 0 {
+		t.Errorf("link %s is %s, flags %v; want the bridge, up", linkName, link.Type(), link.Attrs().Flags)
+	}
+	if got, want := strings.Join(addrs, " "), "169.254.170.23/32 fd00:ec2::23/128"; got != want {
+		t.Errorf("addresses = %s, want %s", got, want)
+	}
+	if len(routes) == 0 || routes[0] != "169.254.170.23/32" {
+		t.Errorf("main-table routes via %s = %v, want 169.254.170.23/32 first", linkName, routes)
+	}
+}
