@@ -470,3 +470,32 @@ func TestMain(m *testing.M) {
 	}
 	os.Exit(code)
 }
+
+// TestChartExtraEnv: agent.extraEnv reaches the agent container after the
+// chart's own variables, valueFrom included, and nothing else.
+func TestChartExtraEnv(t *testing.T) {
+	env := []any{
+		map[string]any{"name": "HTTPS_PROXY", "value": "http://proxy.internal:3128"},
+		map[string]any{"name": "AWS_ACCESS_KEY_ID", "valueFrom": map[string]any{"secretKeyRef": map[string]any{"name": "node-creds", "key": "id"}}},
+	}
+	dss := render(t, withValues(withValues(required(), "agent.extraEnv", env), "daemonsets.hybrid.create", true))
+	for _, ds := range dss {
+		spec := ds.Spec.Template.Spec
+		got := spec.Containers[0].Env
+		if len(got) < 3 {
+			t.Fatalf("%s: env %v, want the chart's and the two extra ones", ds.Name, got)
+		}
+		if got[0].Name != "NODE_NAME" {
+			t.Errorf("%s: first variable %s, want the chart's NODE_NAME first", ds.Name, got[0].Name)
+		}
+		last := got[len(got)-2:]
+		if last[0].Name != "HTTPS_PROXY" || last[0].Value != "http://proxy.internal:3128" ||
+			last[1].Name != "AWS_ACCESS_KEY_ID" || last[1].ValueFrom == nil || last[1].ValueFrom.SecretKeyRef == nil ||
+			last[1].ValueFrom.SecretKeyRef.Name != "node-creds" || last[1].ValueFrom.SecretKeyRef.Key != "id" {
+			t.Errorf("%s: last variables %+v, want the extra ones as given", ds.Name, last)
+		}
+		if len(spec.InitContainers[0].Env) != 0 {
+			t.Errorf("%s: init container env %v, want none", ds.Name, spec.InitContainers[0].Env)
+		}
+	}
+}
