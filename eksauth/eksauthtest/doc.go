@@ -40,6 +40,12 @@
 // GET /id/<ID>/.well-known/openid-configuration and GET /id/<ID>/keys, for
 // a third party that verifies tokens the way it would a real cluster's.
 //
+// A cluster can also trust a real Kubernetes cluster's service-account
+// issuer ([Server.TrustIssuer]): the tokens the kubelet projects into
+// real pods (kind, minikube, a test cluster) are then checked against the
+// keys its API server publishes, and their kubernetes.io claims select the
+// association, as on EKS.
+//
 // # What the server checks
 //
 // In this order, each failure answered as AWS does:

@@ -395,8 +395,9 @@ func (s *Server) AssociationARN(cluster, id string) string {
 }
 
 // Issuer returns the OIDC issuer URL of a cluster's tokens,
-// https://oidc.eks.<region>.amazonaws.com/id/<32 hex digits>.
-func (s *Server) Issuer(clusterName string) string { return s.cluster(clusterName).issuer }
+// https://oidc.eks.<region>.amazonaws.com/id/<32 hex digits>, or the one
+// the cluster trusts (see [Server.TrustIssuer]).
+func (s *Server) Issuer(clusterName string) string { return s.cluster(clusterName).issuerURL() }
 
 // Inject queues faults. Each request takes the oldest queued fault, if
 // any, instead of (or, for a Delay alone, before) its normal answer.

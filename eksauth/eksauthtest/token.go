@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -33,6 +34,8 @@ type cluster struct {
 
 	mu   sync.Mutex
 	uids map[string]string // guarded by mu: "sa/<ns>/<name>" or "pod/<ns>/<name>" to UID
+
+	external atomic.Pointer[externalIssuer] // set by TrustIssuer: checks tokens instead of key
 }
 
 // cluster returns the named cluster, creating it (without its key yet).
@@ -192,11 +195,11 @@ func (e *tokenError) Error() string { return e.code + ": " + e.msg }
 // its claims. The error is a *tokenError; its message never contains the
 // token.
 func (s *Server) verifyToken(c *cluster, token string) (*claims, error) {
-	key, _ := c.signingKey()
+	issuer, keyFunc, methods := c.verification()
 	now := s.now()
 	p := jwt.NewParser(
-		jwt.WithValidMethods([]string{jwt.SigningMethodRS256.Alg()}),
-		jwt.WithIssuer(c.issuer),
+		jwt.WithValidMethods(methods),
+		jwt.WithIssuer(issuer),
 		jwt.WithAudience(protocol.Audience),
 		jwt.WithExpirationRequired(),
 		jwt.WithIssuedAt(),
@@ -204,7 +207,7 @@ func (s *Server) verifyToken(c *cluster, token string) (*claims, error) {
 		jwt.WithTimeFunc(func() time.Time { return now }),
 	)
 	var cl claims
-	_, err := p.ParseWithClaims(token, &cl, func(*jwt.Token) (any, error) { return &key.PublicKey, nil })
+	_, err := p.ParseWithClaims(token, &cl, keyFunc)
 	switch {
 	case err == nil:
 	case errors.Is(err, jwt.ErrTokenMalformed):
