@@ -97,7 +97,9 @@ func (e *externalIssuer) get(ctx context.Context, path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("eksauthtest: issuer: %w", err)
 	}
-	req.Header.Set("Accept", "application/json")
+	// The API server serves its JWKS as application/jwk-set+json, and
+	// refuses (406) an Accept without it.
+	req.Header.Set("Accept", "application/json, application/jwk-set+json")
 	resp, err := e.client.Do(req)
 	if err != nil {
 		return fmt.Errorf("eksauthtest: issuer: %w", err)
@@ -107,8 +109,12 @@ func (e *externalIssuer) get(ctx context.Context, path string, v any) error {
 	if err != nil {
 		return fmt.Errorf("eksauthtest: issuer: read %s: %w", path, err)
 	}
-	if resp.StatusCode != http.StatusOK {
-		return fmt.Errorf("eksauthtest: issuer: GET %s%s: %s (the client must authenticate to the API server)", e.apiServer, path, resp.Status)
+	switch resp.StatusCode {
+	case http.StatusOK:
+	case http.StatusUnauthorized, http.StatusForbidden:
+		return fmt.Errorf("eksauthtest: issuer: GET %s%s: %s (the client must authenticate to the API server as a user allowed to read it)", e.apiServer, path, resp.Status)
+	default:
+		return fmt.Errorf("eksauthtest: issuer: GET %s%s: %s", e.apiServer, path, resp.Status)
 	}
 	if err := json.Unmarshal(body, v); err != nil {
 		return fmt.Errorf("eksauthtest: issuer: decode %s: %w", path, err)
