@@ -9,6 +9,10 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
+	"os/signal"
+	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -41,7 +45,26 @@ func startBox(t *testing.T) *Box {
 		t.Fatal(err)
 	}
 	t.Logf("box booted in %v (etcd, kube-apiserver %s at %s)", time.Since(start).Round(time.Millisecond), Version, b.APIServer)
+	// An interrupt (SIGINT, SIGTERM) stops the box and restores the
+	// machine before the test process ends, as success and failure do.
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM)
+	stopWatch := make(chan struct{})
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		select {
+		case sig := <-sigs:
+			problems := b.Close()
+			fmt.Fprintf(os.Stderr, "kube: %v: box stopped, machine restored; left over: %q\n", sig, problems)
+			os.Exit(3)
+		case <-stopWatch:
+		}
+	}()
 	t.Cleanup(func() {
+		signal.Stop(sigs)
+		close(stopWatch)
+		<-watched
 		if problems := b.Close(); len(problems) > 0 {
 			t.Errorf("the machine is not as before the box:\n%s", joinLines(problems))
 		}
@@ -134,4 +157,72 @@ func TestTokensOfARealAPIServer(t *testing.T) {
 	if !errors.As(err, &ite) {
 		t.Errorf("a token for another audience: %v, want InvalidTokenException", err)
 	}
+}
+
+// TestInterruptRestoresTheMachine: SIGTERM to a test process whose box is
+// up stops the box and leaves the machine as it was.
+func TestInterruptRestoresTheMachine(t *testing.T) {
+	if os.Getenv("KUBE_E2E_INTERRUPT_CHILD") == "1" {
+		startBox(t)
+		fmt.Println("BOX-UP")
+		time.Sleep(time.Minute) // the parent's SIGTERM ends this
+		t.Fatal("not interrupted")
+	}
+	if os.Geteuid() != 0 {
+		startBox(t) // skips, or fails with CI=true
+	}
+	before, err := Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestInterruptRestoresTheMachine$", "-test.v")
+	cmd.Env = append(os.Environ(), "KUBE_E2E_INTERRUPT_CHILD=1")
+	var out syncBuffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for !strings.Contains(out.String(), "BOX-UP") {
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+			t.Fatalf("the child's box did not come up:\n%s", out.String())
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err := cmd.Process.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	err = cmd.Wait()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 3 || !strings.Contains(out.String(), "machine restored; left over: []") {
+		t.Fatalf("child after SIGTERM: %v, want exit 3 with nothing left over:\n%s", err, out.String())
+	}
+	now, err := Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := before.Diff(now); len(diff) > 0 {
+		t.Errorf("after the interrupted run, the machine differs:\n%s", joinLines(diff))
+	}
+}
+
+// syncBuffer is a bytes.Buffer the child's output goroutines write while
+// the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer // guarded by mu
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
