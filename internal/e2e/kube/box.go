@@ -4,9 +4,10 @@
 // put back as it was. Scenarios are tests of this package that take the
 // running box.
 //
-// Unfinished: the kubelet, containerd, controller-manager and scheduler,
-// and the chart's scenarios (issue 18) are not started yet; see the
-// package's README section in the report of branch h18.
+// So far the box is the control plane's storage and API server: the
+// kubelet, containerd, the controller-manager and the scheduler (go.mod
+// already builds all four Kubernetes commands), and the chart's scenarios
+// of issue 18, are still to come.
 package kube
 
 import (
