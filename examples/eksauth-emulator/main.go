@@ -11,9 +11,10 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -347,6 +348,7 @@ func envLines(srv *eksauthtest.Server) []string {
 	node := srv.NodeCredentials()
 	lines := []string{
 		"export AWS_REGION=" + srv.Region(),
+		"export AWS_DEFAULT_REGION=" + srv.Region(), // the AWS CLI v1 reads only this one
 		"export AWS_ENDPOINT_URL_EKS_AUTH=" + srv.URL,
 		"export AWS_ACCESS_KEY_ID=" + node.AccessKeyID,
 		"export AWS_SECRET_ACCESS_KEY=" + node.SecretAccessKey,
@@ -381,7 +383,7 @@ func printSetup(w io.Writer, srv *eksauthtest.Server, s settings, env []string, 
 		}
 		fmt.Fprintf(w, "\n# %s/%s/%s -> %s (%s); a token valid for %v:\n", a.Cluster, a.Namespace, a.ServiceAccount, role, ids[i], s.tokenTTL)
 		fmt.Fprintln(w, srv.Token(eksauthtest.Pod{Cluster: a.Cluster, Namespace: a.Namespace, ServiceAccount: a.ServiceAccount, Name: a.ServiceAccount + "-0"}, s.tokenTTL))
-		mint := fmt.Sprintf("%s/emulator/token?cluster=%s&namespace=%s&serviceAccount=%s", srv.URL, a.Cluster, queryEscape(a.Namespace), queryEscape(a.ServiceAccount))
+		mint := fmt.Sprintf("%s/emulator/token?cluster=%s&namespace=%s&serviceAccount=%s", srv.URL, a.Cluster, url.QueryEscape(a.Namespace), url.QueryEscape(a.ServiceAccount))
 		fmt.Fprintf(w, "# another: curl -s '%s'\n", mint)
 		fmt.Fprintf(w, "# try it:  aws eks-auth assume-role-for-pod-identity --cluster-name %s --token \"$(curl -s '%s')\"\n", a.Cluster, mint)
 		iss := srv.Issuer(a.Cluster)
@@ -389,10 +391,6 @@ func printSetup(w io.Writer, srv *eksauthtest.Server, s settings, env []string, 
 			iss, srv.URL, iss[strings.Index(iss, "/id/"):], srv.URL, iss[strings.Index(iss, "/id/"):])
 	}
 	fmt.Fprintln(w, "\n# Serving until SIGINT or SIGTERM.")
-}
-
-func queryEscape(s string) string {
-	return strings.NewReplacer("%", "%25", "&", "%26", "=", "%3D", "#", "%23", "+", "%2B", " ", "%20", "'", "%27").Replace(s)
 }
 
 // helperRoutes serves the /emulator/ routes and logs API requests; srv is
@@ -404,7 +402,7 @@ func helperRoutes(srv func() *eksauthtest.Server, ttl time.Duration, api http.Ha
 	})
 	mux.HandleFunc("GET /emulator/associations", func(w http.ResponseWriter, r *http.Request) {
 		list := srv().Associations()
-		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+		slices.SortFunc(list, func(a, b eksauthtest.Association) int { return strings.Compare(a.ID, b.ID) })
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(list)
 	})
