@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -191,50 +192,22 @@ Flags:
 	}
 	s.associations = append(s.associations, assocs...)
 
-	if (s.node.AccessKeyID == "") != (s.node.SecretAccessKey == "") {
-		return s, errors.New("-access-key-id and -secret-access-key go together")
-	}
-	if s.node.SessionToken != "" && s.node.AccessKeyID == "" {
-		return s, errors.New("-session-token needs -access-key-id and -secret-access-key")
-	}
 	if s.tokenTTL <= 0 {
 		return s, errors.New("-token-ttl must be positive")
-	}
-	if s.lifetime < 0 || s.lifetime > 0 && s.lifetime < time.Second {
-		return s, errors.New("-credential-lifetime must be at least 1s")
-	}
-	if !(s.faultRate >= 0 && s.faultRate <= 1) { // also NaN
-		return s, fmt.Errorf("-fault-rate %v: want a fraction from 0 to 1", s.faultRate)
 	}
 	s.seeded = set["fault-seed"]
 	if s.seeded && s.faultRate == 0 {
 		return s, errors.New("-fault-seed needs -fault-rate")
 	}
-	if !(s.throttleRate >= 0) || math.IsInf(s.throttleRate, 0) {
-		return s, fmt.Errorf("-throttle-rate %v: want a number of requests per second, 0 for no limit", s.throttleRate)
-	}
 	switch {
 	case set["throttle-burst"] && s.throttleRate == 0:
 		return s, errors.New("-throttle-burst needs -throttle-rate")
-	case set["throttle-burst"] && s.throttleBurst < 1:
-		return s, fmt.Errorf("-throttle-burst %d: want at least 1", s.throttleBurst)
 	case s.throttleRate > 0 && !set["throttle-burst"]:
 		s.throttleBurst = max(1, int(math.Ceil(s.throttleRate)))
 	}
-	if s.requestLog < 0 {
-		return s, fmt.Errorf("-request-log %d: want a number of requests, 0 for none", s.requestLog)
-	}
-	if !validRegion(s.region) {
-		return s, fmt.Errorf("invalid region %q", s.region)
-	}
-	if !validAccount(s.account) {
-		return s, fmt.Errorf("invalid account ID %q: want 12 digits", s.account)
-	}
+	// The server checks the rest (region, account, lifetime, node
+	// credentials, fault and throttling rates, request log).
 	return s, nil
-}
-
-func validAccount(a string) bool {
-	return len(a) == 12 && strings.Trim(a, "0123456789") == ""
 }
 
 func readConfig(path string) (configFile, error) {
@@ -253,13 +226,6 @@ func readConfig(path string) (configFile, error) {
 		return cfg, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, nil
-}
-
-func validRegion(r string) bool {
-	if r == "" || len(r) > 64 {
-		return false
-	}
-	return strings.Trim(r, "abcdefghijklmnopqrstuvwxyz0123456789-") == ""
 }
 
 // run serves the emulator until ctx is done. It writes the setup to
@@ -289,22 +255,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return helperRoutes(func() *eksauthtest.Server { return srv }, s.tokenTTL, api, logger, s.quiet)
 		}),
 	}
-	if s.lifetime > 0 {
-		opts = append(opts, eksauthtest.WithCredentialLifetime(s.lifetime))
-	}
-	if s.node.AccessKeyID != "" {
-		opts = append(opts, eksauthtest.WithNodeCredentials(s.node))
-	}
-	if s.faultRate > 0 {
-		opts = append(opts, eksauthtest.WithRandomFaults(s.faultRate, transientFaults...))
-	}
+	opts = append(opts,
+		eksauthtest.WithCredentialLifetime(s.lifetime),
+		eksauthtest.WithNodeCredentials(s.node),
+		eksauthtest.WithRandomFaults(s.faultRate, transientFaults...),
+		eksauthtest.WithThrottling(s.throttleRate, s.throttleBurst))
 	if s.seeded {
 		opts = append(opts, eksauthtest.WithFaultSeed(s.faultSeed))
 	}
-	if s.throttleRate > 0 {
-		opts = append(opts, eksauthtest.WithThrottling(s.throttleRate, s.throttleBurst))
+	if srv, err = eksauthtest.Start(opts...); err != nil {
+		// A bad setting, which the server names; shown without its
+		// package prefix, as the flags' own errors are.
+		return cmp.Or(errors.Unwrap(err), err)
 	}
-	srv = eksauthtest.NewServer(opts...)
 	defer srv.Close()
 
 	ids := make([]string, len(s.associations))
