@@ -146,9 +146,23 @@ func TestNewServerPanicsOnBadOptions(t *testing.T) {
 		"key without secret":  eksauthtest.WithNodeCredentials(aws.Credentials{AccessKeyID: "AKIAEXAMPLE"}),
 		"negative log count":  eksauthtest.WithRequestLog(-1, 1<<20),
 		"negative log bytes":  eksauthtest.WithRequestLog(10, -1),
+		"region with -":       eksauthtest.WithRegion("-us-west-2"),
+		"token without key":   eksauthtest.WithNodeCredentials(aws.Credentials{SessionToken: "x"}),
 	}
 	for name, opt := range tests {
 		t.Run(name, func(t *testing.T) {
+			// Start says so with an error, and closes WithListener's listener.
+			l, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if srv, err := eksauthtest.Start(opt, eksauthtest.WithListener(l)); err == nil || srv != nil {
+				t.Errorf("Start = %v, %v; want an error", srv, err)
+			}
+			if c, err := net.Dial("tcp", l.Addr().String()); err == nil {
+				c.Close()
+				t.Error("Start left the listener open")
+			}
 			defer func() {
 				if recover() == nil {
 					t.Error("NewServer did not panic")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -51,15 +52,11 @@ type Server struct {
 	node      aws.Credentials
 	wrap      func(http.Handler) http.Handler
 
-	listener net.Listener
-	http     *http.Server
+	listener net.Listener // WithListener's, else nil
+	ts       *httptest.Server
 	client   *http.Client
 	done     chan struct{} // closed by Close, aborts fault delays
-	wg       sync.WaitGroup
 	once     sync.Once
-
-	connMu sync.Mutex
-	conns  map[net.Conn]http.ConnState // guarded by connMu: open connections
 
 	mu       sync.Mutex
 	clusters map[string]*cluster      // guarded by mu, by cluster name
@@ -170,12 +167,24 @@ func WithRequestLog(maxCount int, maxBytes int64) Option {
 func WithListener(l net.Listener) Option { return func(s *Server) { s.listener = l } }
 
 // NewServer starts an emulator on a loopback port, like
-// httptest.NewServer. Call Close when done. It panics if it cannot listen
-// or an option is invalid (a region that is not a region name, a negative
-// or sub-second lifetime, node credentials without a secret, a random
-// fault rate outside [0, 1] or without faults, a throttling rate below 0
-// or a burst below 1).
+// httptest.NewServer. Call Close when done. It panics where [Start]
+// returns an error.
 func NewServer(opts ...Option) *Server {
+	s, err := Start(opts...)
+	if err != nil {
+		panic(err.Error())
+	}
+	return s
+}
+
+// Start starts an emulator on a loopback port (or WithListener's). Call
+// Close when done. It fails, closing WithListener's listener, for an
+// invalid option: a region that is not a region name, an account ID that
+// is not 12 digits, a negative or sub-second lifetime, node credentials
+// without a key or a secret, a random fault rate outside [0, 1] or without
+// faults, a throttling rate below 0 or a burst below 1, negative request
+// log bounds.
+func Start(opts ...Option) (*Server, error) {
 	s := &Server{
 		region:   DefaultRegion,
 		account:  DefaultAccountID,
@@ -193,31 +202,55 @@ func NewServer(opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(s)
 	}
-	if !endpoints.ValidRegion(s.region) {
-		panic(fmt.Sprintf("eksauthtest: invalid region %q", s.region))
+	if err := s.init(); err != nil {
+		if s.listener != nil {
+			_ = s.listener.Close()
+		}
+		return nil, fmt.Errorf("eksauthtest: %w", err)
 	}
-	if !validAccountID(s.account) {
-		panic(fmt.Sprintf("eksauthtest: invalid account ID %q: want 12 digits", s.account))
+	var h http.Handler = s
+	if s.wrap != nil {
+		h = s.wrap(s)
 	}
-	if s.lifetime < 0 || s.lifetime > 0 && s.lifetime < time.Second {
-		panic(fmt.Sprintf("eksauthtest: invalid credential lifetime %v", s.lifetime))
+	s.ts = httptest.NewUnstartedServer(h)
+	if s.listener != nil {
+		_ = s.ts.Listener.Close()
+		s.ts.Listener = s.listener
 	}
-	if s.now == nil {
-		s.now = time.Now
-	}
-	if s.logMaxCount < 0 || s.logMaxBytes < 0 {
-		panic(fmt.Sprintf("eksauthtest: invalid request log bounds %d requests, %d bytes", s.logMaxCount, s.logMaxBytes))
+	s.ts.Config.ReadHeaderTimeout = time.Minute
+	s.ts.Start()
+	s.URL = "http://" + dialAddr(s.ts.Listener.Addr())
+	s.client = s.ts.Client()
+	// Loopback only, never through HTTP_PROXY; room for concurrent tests.
+	s.client.Transport.(*http.Transport).MaxIdleConnsPerHost = 64
+	return s, nil
+}
+
+// init checks the options and fills the defaults they leave.
+func (s *Server) init() error {
+	switch {
+	case !endpoints.ValidRegion(s.region):
+		return fmt.Errorf("invalid region %q", s.region)
+	case !validAccountID(s.account):
+		return fmt.Errorf("invalid account ID %q: want 12 digits", s.account)
+	case s.lifetime < 0 || s.lifetime > 0 && s.lifetime < time.Second:
+		return fmt.Errorf("invalid credential lifetime %v: want at least 1s", s.lifetime)
+	case s.logMaxCount < 0 || s.logMaxBytes < 0:
+		return fmt.Errorf("invalid request log bounds %d requests, %d bytes", s.logMaxCount, s.logMaxBytes)
+	case (s.node.AccessKeyID == "") != (s.node.SecretAccessKey == ""),
+		s.node.SessionToken != "" && s.node.AccessKeyID == "":
+		return errors.New("WithNodeCredentials needs both an access key ID and a secret access key")
 	}
 	if err := s.random.init(); err != nil {
-		panic("eksauthtest: " + err.Error())
+		return err
 	}
 	if s.throttle != nil {
 		if err := s.throttle.init(); err != nil {
-			panic("eksauthtest: " + err.Error())
+			return err
 		}
 	}
-	if (s.node.AccessKeyID == "") != (s.node.SecretAccessKey == "") {
-		panic("eksauthtest: WithNodeCredentials needs both an access key ID and a secret access key")
+	if s.now == nil {
+		s.now = time.Now
 	}
 	if s.node.AccessKeyID == "" {
 		s.node = aws.Credentials{
@@ -228,70 +261,17 @@ func NewServer(opts ...Option) *Server {
 	}
 	s.node.Source = "eksauthtest"
 	s.partition = endpoints.PartitionOf(s.region).ID
-
-	if s.listener == nil {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			if l, err = net.Listen("tcp6", "[::1]:0"); err != nil {
-				panic(fmt.Sprintf("eksauthtest: failed to listen on a port: %v", err))
-			}
-		}
-		s.listener = l
-	}
-	s.URL = "http://" + dialAddr(s.listener.Addr())
-	s.conns = make(map[net.Conn]http.ConnState)
-	var h http.Handler = s
-	if s.wrap != nil {
-		h = s.wrap(s)
-	}
-	s.http = &http.Server{Handler: h, ReadHeaderTimeout: time.Minute, ConnState: s.trackConn}
-	s.client = &http.Client{Transport: &http.Transport{
-		Proxy:               nil, // loopback: never through HTTP_PROXY
-		MaxIdleConnsPerHost: 64,
-	}}
-	s.wg.Add(1)
-	go func() {
-		defer s.wg.Done()
-		_ = s.http.Serve(s.listener) // returns ErrServerClosed after Close
-	}()
-	return s
+	return nil
 }
 
-// Close stops the server: pending fault delays end, open connections are
+// Close stops the server: pending fault delays end, idle connections are
 // closed and Close waits for the handlers to return. It is safe to call
 // more than once.
 func (s *Server) Close() {
 	s.once.Do(func() {
 		close(s.done)
-		_ = s.listener.Close()
-		s.client.CloseIdleConnections()
-		// Shutdown would wait 5 s for a connection that never sent a
-		// request (transports dial spares); nothing more will come.
-		s.connMu.Lock()
-		for c, st := range s.conns {
-			if st == http.StateNew || st == http.StateIdle {
-				_ = c.Close()
-			}
-		}
-		s.connMu.Unlock()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if err := s.http.Shutdown(ctx); err != nil {
-			_ = s.http.Close()
-		}
-		s.wg.Wait()
+		s.ts.Close()
 	})
-}
-
-func (s *Server) trackConn(c net.Conn, st http.ConnState) {
-	s.connMu.Lock()
-	defer s.connMu.Unlock()
-	switch st {
-	case http.StateHijacked, http.StateClosed:
-		delete(s.conns, c)
-	default:
-		s.conns[c] = st
-	}
 }
 
 // Region returns the region the server answers for.

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,9 +12,10 @@ import (
 	"math"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"os/signal"
-	"sort"
+	"slices"
 	"strings"
 	"syscall"
 	"time"
@@ -190,50 +192,22 @@ Flags:
 	}
 	s.associations = append(s.associations, assocs...)
 
-	if (s.node.AccessKeyID == "") != (s.node.SecretAccessKey == "") {
-		return s, errors.New("-access-key-id and -secret-access-key go together")
-	}
-	if s.node.SessionToken != "" && s.node.AccessKeyID == "" {
-		return s, errors.New("-session-token needs -access-key-id and -secret-access-key")
-	}
 	if s.tokenTTL <= 0 {
 		return s, errors.New("-token-ttl must be positive")
-	}
-	if s.lifetime < 0 || s.lifetime > 0 && s.lifetime < time.Second {
-		return s, errors.New("-credential-lifetime must be at least 1s")
-	}
-	if !(s.faultRate >= 0 && s.faultRate <= 1) { // also NaN
-		return s, fmt.Errorf("-fault-rate %v: want a fraction from 0 to 1", s.faultRate)
 	}
 	s.seeded = set["fault-seed"]
 	if s.seeded && s.faultRate == 0 {
 		return s, errors.New("-fault-seed needs -fault-rate")
 	}
-	if !(s.throttleRate >= 0) || math.IsInf(s.throttleRate, 0) {
-		return s, fmt.Errorf("-throttle-rate %v: want a number of requests per second, 0 for no limit", s.throttleRate)
-	}
 	switch {
 	case set["throttle-burst"] && s.throttleRate == 0:
 		return s, errors.New("-throttle-burst needs -throttle-rate")
-	case set["throttle-burst"] && s.throttleBurst < 1:
-		return s, fmt.Errorf("-throttle-burst %d: want at least 1", s.throttleBurst)
 	case s.throttleRate > 0 && !set["throttle-burst"]:
 		s.throttleBurst = max(1, int(math.Ceil(s.throttleRate)))
 	}
-	if s.requestLog < 0 {
-		return s, fmt.Errorf("-request-log %d: want a number of requests, 0 for none", s.requestLog)
-	}
-	if !validRegion(s.region) {
-		return s, fmt.Errorf("invalid region %q", s.region)
-	}
-	if !validAccount(s.account) {
-		return s, fmt.Errorf("invalid account ID %q: want 12 digits", s.account)
-	}
+	// The server checks the rest (region, account, lifetime, node
+	// credentials, fault and throttling rates, request log).
 	return s, nil
-}
-
-func validAccount(a string) bool {
-	return len(a) == 12 && strings.Trim(a, "0123456789") == ""
 }
 
 func readConfig(path string) (configFile, error) {
@@ -252,13 +226,6 @@ func readConfig(path string) (configFile, error) {
 		return cfg, fmt.Errorf("%s: %w", path, err)
 	}
 	return cfg, nil
-}
-
-func validRegion(r string) bool {
-	if r == "" || len(r) > 64 {
-		return false
-	}
-	return strings.Trim(r, "abcdefghijklmnopqrstuvwxyz0123456789-") == ""
 }
 
 // run serves the emulator until ctx is done. It writes the setup to
@@ -288,22 +255,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 			return helperRoutes(func() *eksauthtest.Server { return srv }, s.tokenTTL, api, logger, s.quiet)
 		}),
 	}
-	if s.lifetime > 0 {
-		opts = append(opts, eksauthtest.WithCredentialLifetime(s.lifetime))
-	}
-	if s.node.AccessKeyID != "" {
-		opts = append(opts, eksauthtest.WithNodeCredentials(s.node))
-	}
-	if s.faultRate > 0 {
-		opts = append(opts, eksauthtest.WithRandomFaults(s.faultRate, transientFaults...))
-	}
+	opts = append(opts,
+		eksauthtest.WithCredentialLifetime(s.lifetime),
+		eksauthtest.WithNodeCredentials(s.node),
+		eksauthtest.WithRandomFaults(s.faultRate, transientFaults...),
+		eksauthtest.WithThrottling(s.throttleRate, s.throttleBurst))
 	if s.seeded {
 		opts = append(opts, eksauthtest.WithFaultSeed(s.faultSeed))
 	}
-	if s.throttleRate > 0 {
-		opts = append(opts, eksauthtest.WithThrottling(s.throttleRate, s.throttleBurst))
+	if srv, err = eksauthtest.Start(opts...); err != nil {
+		// A bad setting, which the server names; shown without its
+		// package prefix, as the flags' own errors are.
+		return cmp.Or(errors.Unwrap(err), err)
 	}
-	srv = eksauthtest.NewServer(opts...)
 	defer srv.Close()
 
 	ids := make([]string, len(s.associations))
@@ -347,6 +311,7 @@ func envLines(srv *eksauthtest.Server) []string {
 	node := srv.NodeCredentials()
 	lines := []string{
 		"export AWS_REGION=" + srv.Region(),
+		"export AWS_DEFAULT_REGION=" + srv.Region(), // the AWS CLI v1 reads only this one
 		"export AWS_ENDPOINT_URL_EKS_AUTH=" + srv.URL,
 		"export AWS_ACCESS_KEY_ID=" + node.AccessKeyID,
 		"export AWS_SECRET_ACCESS_KEY=" + node.SecretAccessKey,
@@ -381,7 +346,7 @@ func printSetup(w io.Writer, srv *eksauthtest.Server, s settings, env []string, 
 		}
 		fmt.Fprintf(w, "\n# %s/%s/%s -> %s (%s); a token valid for %v:\n", a.Cluster, a.Namespace, a.ServiceAccount, role, ids[i], s.tokenTTL)
 		fmt.Fprintln(w, srv.Token(eksauthtest.Pod{Cluster: a.Cluster, Namespace: a.Namespace, ServiceAccount: a.ServiceAccount, Name: a.ServiceAccount + "-0"}, s.tokenTTL))
-		mint := fmt.Sprintf("%s/emulator/token?cluster=%s&namespace=%s&serviceAccount=%s", srv.URL, a.Cluster, queryEscape(a.Namespace), queryEscape(a.ServiceAccount))
+		mint := fmt.Sprintf("%s/emulator/token?cluster=%s&namespace=%s&serviceAccount=%s", srv.URL, a.Cluster, url.QueryEscape(a.Namespace), url.QueryEscape(a.ServiceAccount))
 		fmt.Fprintf(w, "# another: curl -s '%s'\n", mint)
 		fmt.Fprintf(w, "# try it:  aws eks-auth assume-role-for-pod-identity --cluster-name %s --token \"$(curl -s '%s')\"\n", a.Cluster, mint)
 		iss := srv.Issuer(a.Cluster)
@@ -389,10 +354,6 @@ func printSetup(w io.Writer, srv *eksauthtest.Server, s settings, env []string, 
 			iss, srv.URL, iss[strings.Index(iss, "/id/"):], srv.URL, iss[strings.Index(iss, "/id/"):])
 	}
 	fmt.Fprintln(w, "\n# Serving until SIGINT or SIGTERM.")
-}
-
-func queryEscape(s string) string {
-	return strings.NewReplacer("%", "%25", "&", "%26", "=", "%3D", "#", "%23", "+", "%2B", " ", "%20", "'", "%27").Replace(s)
 }
 
 // helperRoutes serves the /emulator/ routes and logs API requests; srv is
@@ -404,7 +365,7 @@ func helperRoutes(srv func() *eksauthtest.Server, ttl time.Duration, api http.Ha
 	})
 	mux.HandleFunc("GET /emulator/associations", func(w http.ResponseWriter, r *http.Request) {
 		list := srv().Associations()
-		sort.Slice(list, func(i, j int) bool { return list[i].ID < list[j].ID })
+		slices.SortFunc(list, func(a, b eksauthtest.Association) int { return strings.Compare(a.ID, b.ID) })
 		w.Header().Set("Content-Type", "application/json")
 		_ = json.NewEncoder(w).Encode(list)
 	})

@@ -116,7 +116,7 @@ func useEnv(t *testing.T, vars map[string]string) {
 func TestSDKConfigFromPrintedEnv(t *testing.T) {
 	e := startEmulator(t, "-associate", "prod/shop/cart=arn:aws:iam::111122223333:role/cart", "-token-ttl", "2h")
 	vars := e.env()
-	for _, k := range []string{"AWS_REGION", "AWS_ENDPOINT_URL_EKS_AUTH", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION", "AWS_ENDPOINT_URL_EKS_AUTH", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"} {
 		if vars[k] == "" {
 			t.Fatalf("no export of %s in:\n%s", k, e.stdout.String())
 		}
@@ -202,7 +202,7 @@ func TestConfigFileAndEnvFile(t *testing.T) {
 	e := startEmulator(t, "-config", filepath.Join("testdata", "associations.json"), "-env-file", envFile,
 		"-access-key-id", "AKIAEXAMPLEEXAMPLE01", "-secret-access-key", strings.Repeat("k", 40))
 	vars := e.env()
-	if vars["AWS_REGION"] != "eu-west-1" || vars["AWS_ACCESS_KEY_ID"] != "AKIAEXAMPLEEXAMPLE01" {
+	if vars["AWS_REGION"] != "eu-west-1" || vars["AWS_DEFAULT_REGION"] != "eu-west-1" || vars["AWS_ACCESS_KEY_ID"] != "AKIAEXAMPLEEXAMPLE01" {
 		t.Errorf("env = %v, want the file's region and the fixed key", vars)
 	}
 	if !strings.Contains(e.stdout.String(), "unset AWS_SESSION_TOKEN") {

@@ -3,8 +3,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
-	"flag"
 	"regexp"
 	"strings"
 	"testing"
@@ -88,32 +86,6 @@ func TestRoleFromSession(t *testing.T) {
 			role, account := roleFromSession(tc.arn)
 			if role != tc.role || account != tc.account {
 				t.Errorf("roleFromSession(%q) = %q, %q; want %q, %q", tc.arn, role, account, tc.role, tc.account)
-			}
-		})
-	}
-}
-
-func TestParseArgs(t *testing.T) {
-	tests := map[string]struct {
-		args    []string
-		wantErr bool
-		help    bool
-		stderr  string
-	}{
-		"none":         {nil, false, false, ""},
-		"help":         {[]string{"-h"}, true, true, "Usage: go run ./examples/quickstart"},
-		"unknown flag": {[]string{"-v"}, true, false, "flag provided but not defined: -v"},
-		"argument":     {[]string{"demo"}, true, false, `unexpected arguments ["demo"]`},
-	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			var stderr bytes.Buffer
-			err := parseArgs(tc.args, &stderr)
-			if (err != nil) != tc.wantErr || errors.Is(err, flag.ErrHelp) != tc.help {
-				t.Errorf("parseArgs(%q) = %v, want error %v (help %v)", tc.args, err, tc.wantErr, tc.help)
-			}
-			if !strings.Contains(stderr.String(), tc.stderr) {
-				t.Errorf("stderr = %q, want it to contain %q", stderr.String(), tc.stderr)
 			}
 		})
 	}
