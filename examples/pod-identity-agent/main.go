@@ -339,7 +339,7 @@ func serveAgent(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 	errorLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	srv := &http.Server{
-		Handler:           hostCheck(credentialsOnly(a)),
+		Handler:           hostCheck(a),
 		ReadHeaderTimeout: 5 * time.Second,
 		// Covers a wait for EKS Auth (bounded by -upstream-timeout), and a
 		// slow reader.
