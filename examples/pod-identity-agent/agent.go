@@ -116,6 +116,7 @@ func newAgent(o agentOptions) *agent {
 		zone:       o.zone,
 	}
 	a.up.budget = newBudget(o.eksAuthRate, o.eksAuthBurst, o.maxInflight)
+	a.metrics.registry.MustRegister(a.up.budget.waits, a.up.budget.throttles)
 	return a
 }
 
