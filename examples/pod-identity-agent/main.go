@@ -28,9 +28,8 @@ import (
 
 func main() {
 	// Memory is what a node agent is sized by: collect at half the heap's
-	// growth (GOGC=100 lets it double), which measured 0.45x the official
-	// agent's memory per pod instead of 0.6x, at the same CPU. GOGC set in
-	// the environment wins.
+	// growth (GOGC=100 lets it double), at little CPU cost for a process
+	// that mostly waits. GOGC set in the environment wins.
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(50)
 	}
