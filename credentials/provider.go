@@ -7,15 +7,17 @@ import (
 	"math"
 	"math/rand/v2"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/aws/smithy-go/logging"
 	"github.com/podidentity/podidentity/eksauth"
+	"github.com/podidentity/podidentity/eksauth/types"
 	"github.com/podidentity/podidentity/internal/protocol"
+	"github.com/podidentity/podidentity/internal/refresh"
 )
 
 // ProviderName is the Source of the credentials a [Provider] returns.
@@ -24,10 +26,10 @@ const ProviderName = "EKSPodIdentityProvider"
 // Defaults of the [Options] fields.
 const (
 	DefaultExpiryWindow    = 5 * time.Minute
-	DefaultRefreshFraction = 0.5
-	DefaultRefreshJitter   = 0.1
-	DefaultRetryBackoff    = time.Second
-	DefaultMaxRetryBackoff = 5 * time.Minute
+	DefaultRefreshFraction = refresh.DefaultFraction
+	DefaultRefreshJitter   = refresh.DefaultJitter
+	DefaultRetryBackoff    = refresh.DefaultBackoff
+	DefaultMaxRetryBackoff = refresh.DefaultMaxBackoff
 	DefaultTimeout         = time.Minute
 )
 
@@ -203,7 +205,7 @@ func (o Options) withDefaults() Options {
 	if o.RefreshFraction == 0 || math.IsNaN(o.RefreshFraction) {
 		o.RefreshFraction = DefaultRefreshFraction
 	}
-	o.RefreshFraction = clampFraction(o.RefreshFraction)
+	o.RefreshFraction = refresh.ClampFraction(o.RefreshFraction)
 	switch {
 	case o.RefreshJitter == 0 || math.IsNaN(o.RefreshJitter):
 		o.RefreshJitter = DefaultRefreshJitter
@@ -224,8 +226,6 @@ func (o Options) withDefaults() Options {
 	}
 	return o
 }
-
-func clampFraction(f float64) float64 { return min(max(f, 0.01), 0.99) }
 
 // String names the provider by its cluster. Printing a Provider (%v, %+v,
 // a log line) shows nothing else: its fields hold the cached credentials
@@ -411,15 +411,14 @@ func (p *Provider) logFailure(err error, background bool, failures int, wait tim
 		p.cluster, failures, until, wait.Round(time.Millisecond), err)
 }
 
-// backoff is the jittered wait after n failures in a row: the upper half of
-// RetryBackoff doubled n-1 times, capped at MaxRetryBackoff.
+// backoff is the jittered wait after n failures in a row.
 func (p *Provider) backoff(n int) time.Duration {
-	d := p.options.RetryBackoff
-	for i := 1; i < n && d < p.options.MaxRetryBackoff; i++ {
-		d *= 2
-	}
-	d = min(d, p.options.MaxRetryBackoff)
-	return d/2 + time.Duration(p.rand()*float64(d/2))
+	return p.schedule().RetryAfter(n, p.rand)
+}
+
+func (p *Provider) schedule() refresh.Schedule {
+	o := p.options
+	return refresh.Schedule{Fraction: o.RefreshFraction, Jitter: o.RefreshJitter, Backoff: o.RetryBackoff, MaxBackoff: o.MaxRetryBackoff}
 }
 
 // fetch reads the token, calls the API and checks the answer.
@@ -443,25 +442,12 @@ func (p *Provider) fetch(ctx context.Context) (*entry, error) {
 
 // newEntry checks the client's answer and schedules its credentials.
 func (p *Provider) newEntry(out *eksauth.AssumeRoleForPodIdentityOutput) (*entry, error) {
-	if out == nil || out.Credentials == nil {
-		return nil, errors.New("incomplete response: no credentials")
+	var c *types.Credentials
+	if out != nil {
+		c = out.Credentials
 	}
-	c := out.Credentials
-	var missing []string
-	if c.AccessKeyId == nil || *c.AccessKeyId == "" {
-		missing = append(missing, "accessKeyId")
-	}
-	if c.SecretAccessKey == nil || *c.SecretAccessKey == "" {
-		missing = append(missing, "secretAccessKey")
-	}
-	if c.SessionToken == nil || *c.SessionToken == "" {
-		missing = append(missing, "sessionToken")
-	}
-	if c.Expiration == nil || c.Expiration.IsZero() {
-		missing = append(missing, "expiration")
-	}
-	if len(missing) > 0 {
-		return nil, fmt.Errorf("incomplete response: credentials without %s", strings.Join(missing, ", "))
+	if err := protocol.CheckCredentials(c); err != nil {
+		return nil, err
 	}
 
 	now := p.now()
@@ -471,15 +457,13 @@ func (p *Provider) newEntry(out *eksauth.AssumeRoleForPodIdentityOutput) (*entry
 			expiry.UTC().Format(time.RFC3339), now.UTC().Format(time.RFC3339))
 	}
 	waitAt := expiry.Add(-p.options.ExpiryWindow)
-	refreshAt := waitAt
-	if usable := waitAt.Sub(now); usable > 0 {
-		f := p.options.RefreshFraction + (2*p.rand()-1)*p.options.RefreshJitter
-		refreshAt = waitAt.Add(-time.Duration(clampFraction(f) * float64(usable)))
-	}
+	refreshAt := p.schedule().RefreshAt(now, waitAt, p.rand)
 
 	var account string
 	if out.AssumedRoleUser != nil && out.AssumedRoleUser.Arn != nil {
-		account = accountFromARN(*out.AssumedRoleUser.Arn)
+		if a, err := arn.Parse(*out.AssumedRoleUser.Arn); err == nil {
+			account = a.AccountID
+		}
 	}
 	return &entry{
 		creds: aws.Credentials{
@@ -494,14 +478,4 @@ func (p *Provider) newEntry(out *eksauth.AssumeRoleForPodIdentityOutput) (*entry
 		refreshAt: refreshAt,
 		waitAt:    waitAt,
 	}, nil
-}
-
-// accountFromARN returns the account of arn:partition:service:region:account:resource,
-// or "" if arn is not an ARN.
-func accountFromARN(arn string) string {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" {
-		return ""
-	}
-	return parts[4]
 }

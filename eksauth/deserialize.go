@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"strings"
 	"time"
 
 	awsmiddleware "github.com/aws/aws-sdk-go-v2/aws/middleware"
@@ -101,35 +100,35 @@ func decodeSuccess(body []byte) (*AssumeRoleForPodIdentityOutput, error) {
 	out := &AssumeRoleForPodIdentityOutput{}
 	var d decoder
 	if top := d.object(doc); top != nil {
-		d.string(top["audience"], &out.Audience)
-		if m := d.object(top["assumedRoleUser"]); m != nil {
+		d.string(top[protocol.MemberAudience], &out.Audience)
+		if m := d.object(top[protocol.MemberAssumedRoleUser]); m != nil {
 			out.AssumedRoleUser = &types.AssumedRoleUser{}
-			d.string(m["arn"], &out.AssumedRoleUser.Arn)
-			d.string(m["assumeRoleId"], &out.AssumedRoleUser.AssumeRoleId)
+			d.string(m[protocol.MemberArn], &out.AssumedRoleUser.Arn)
+			d.string(m[protocol.MemberAssumeRoleId], &out.AssumedRoleUser.AssumeRoleId)
 		}
-		if m := d.object(top["credentials"]); m != nil {
+		if m := d.object(top[protocol.MemberCredentials]); m != nil {
 			out.Credentials = &types.Credentials{}
-			d.string(m["accessKeyId"], &out.Credentials.AccessKeyId)
-			d.string(m["secretAccessKey"], &out.Credentials.SecretAccessKey)
-			d.string(m["sessionToken"], &out.Credentials.SessionToken)
-			d.epochSeconds(m["expiration"], &out.Credentials.Expiration)
+			d.string(m[protocol.MemberAccessKeyId], &out.Credentials.AccessKeyId)
+			d.string(m[protocol.MemberSecretAccessKey], &out.Credentials.SecretAccessKey)
+			d.string(m[protocol.MemberSessionToken], &out.Credentials.SessionToken)
+			d.epochSeconds(m[protocol.MemberExpiration], &out.Credentials.Expiration)
 		}
-		if m := d.object(top["podIdentityAssociation"]); m != nil {
+		if m := d.object(top[protocol.MemberPodIdentityAssociation]); m != nil {
 			out.PodIdentityAssociation = &types.PodIdentityAssociation{}
-			d.string(m["associationArn"], &out.PodIdentityAssociation.AssociationArn)
-			d.string(m["associationId"], &out.PodIdentityAssociation.AssociationId)
+			d.string(m[protocol.MemberAssociationArn], &out.PodIdentityAssociation.AssociationArn)
+			d.string(m[protocol.MemberAssociationId], &out.PodIdentityAssociation.AssociationId)
 		}
-		if m := d.object(top["subject"]); m != nil {
+		if m := d.object(top[protocol.MemberSubject]); m != nil {
 			out.Subject = &types.Subject{}
-			d.string(m["namespace"], &out.Subject.Namespace)
-			d.string(m["serviceAccount"], &out.Subject.ServiceAccount)
+			d.string(m[protocol.MemberNamespace], &out.Subject.Namespace)
+			d.string(m[protocol.MemberServiceAccount], &out.Subject.ServiceAccount)
 		}
 	}
 	if d.err != nil {
 		return nil, &smithy.DeserializationError{Err: fmt.Errorf("failed to decode response body with invalid JSON, %w", d.err)}
 	}
-	if missing := missingCredentials(out.Credentials); missing != "" {
-		return nil, &smithy.DeserializationError{Err: fmt.Errorf("incomplete credentials in response: missing %s", missing)}
+	if err := protocol.CheckCredentials(out.Credentials); err != nil {
+		return nil, &smithy.DeserializationError{Err: err}
 	}
 	return out, nil
 }
@@ -180,24 +179,6 @@ func typeOf(v any) string {
 	return fmt.Sprintf("%T", v)
 }
 
-// missingCredentials names the credential members that are absent or empty.
-func missingCredentials(c *types.Credentials) string {
-	if c == nil {
-		return "credentials"
-	}
-	var missing []string
-	names := [...]string{"accessKeyId", "secretAccessKey", "sessionToken"}
-	for i, v := range [...]*string{c.AccessKeyId, c.SecretAccessKey, c.SessionToken} {
-		if v == nil || *v == "" {
-			missing = append(missing, names[i])
-		}
-	}
-	if c.Expiration == nil {
-		missing = append(missing, "expiration")
-	}
-	return strings.Join(missing, ", ")
-}
-
 // decodeError turns an error answer into the official client's API error
 // (a *smithy.DeserializationError for a body that is not JSON), scrubbed
 // of the request's secrets that the service or a proxy may echo.
@@ -206,30 +187,11 @@ func decodeError(h http.Header, body []byte, secrets ...string) error {
 	if err != nil {
 		return &smithy.DeserializationError{Err: fmt.Errorf("failed to decode response body, %w", err), Snapshot: redact.Tail(body, 1024, secrets...)}
 	}
-	for _, e := range apiErrors {
-		if strings.EqualFold(e.code, a.Code) {
-			if m := a.ModeledMessage; m != nil {
-				*m = redact.Scrub(*m, secrets...)
-			}
-			return e.new(a.ModeledMessage)
+	if e, ok := protocol.LookupError(a.Code); ok {
+		if m := a.ModeledMessage; m != nil {
+			*m = redact.Scrub(*m, secrets...)
 		}
+		return e.New(a.ModeledMessage)
 	}
 	return &smithy.GenericAPIError{Code: redact.Scrub(a.Code, secrets...), Message: redact.Scrub(a.Message, secrets...)}
-}
-
-// apiErrors are the modeled errors of the API, matched with
-// strings.EqualFold as in the official client.
-var apiErrors = [...]struct {
-	code string
-	new  func(msg *string) error
-}{
-	{protocol.CodeAccessDenied, func(m *string) error { return &types.AccessDeniedException{Message: m} }},
-	{protocol.CodeExpiredToken, func(m *string) error { return &types.ExpiredTokenException{Message: m} }},
-	{protocol.CodeInternalServer, func(m *string) error { return &types.InternalServerException{Message: m} }},
-	{protocol.CodeInvalidParameter, func(m *string) error { return &types.InvalidParameterException{Message: m} }},
-	{protocol.CodeInvalidRequest, func(m *string) error { return &types.InvalidRequestException{Message: m} }},
-	{protocol.CodeInvalidToken, func(m *string) error { return &types.InvalidTokenException{Message: m} }},
-	{protocol.CodeResourceNotFound, func(m *string) error { return &types.ResourceNotFoundException{Message: m} }},
-	{protocol.CodeServiceUnavailable, func(m *string) error { return &types.ServiceUnavailableException{Message: m} }},
-	{protocol.CodeThrottling, func(m *string) error { return &types.ThrottlingException{Message: m} }},
 }

@@ -58,12 +58,10 @@ func (serialize) HandleSerialize(ctx context.Context, in middleware.SerializeInp
 	}
 	enc := smithyjson.NewEncoder()
 	obj := enc.Value.Object()
-	for _, m := range [...]struct {
-		name  string
-		value *string
-	}{{"token", params.Token}, {"eksNodeName", params.EksNodeName}, {"instanceId", params.InstanceId}, {"zone", params.Zone}} {
-		if m.value != nil {
-			obj.Key(m.name).String(*m.value)
+	wire := protocol.Request{Token: params.Token, EksNodeName: params.EksNodeName, InstanceId: params.InstanceId, Zone: params.Zone}
+	for _, m := range wire.Members() {
+		if *m.Value != nil {
+			obj.Key(m.Name).String(**m.Value)
 		}
 	}
 	obj.Close()

@@ -78,18 +78,7 @@ func faultError(f Fault) *apiError {
 		}
 	}
 	if e.code == "" && f.Body == "" {
-		switch e.status {
-		case http.StatusTooManyRequests:
-			e.code = protocol.CodeThrottling
-		case http.StatusInternalServerError:
-			e.code = protocol.CodeInternalServer
-		case http.StatusServiceUnavailable:
-			e.code = protocol.CodeServiceUnavailable
-		case http.StatusNotFound:
-			e.code = protocol.CodeResourceNotFound
-		case http.StatusBadRequest:
-			e.code = protocol.CodeInvalidRequest
-		}
+		e.code = codeOfStatus(e.status)
 	}
 	if e.msg == "" {
 		switch e.code {
@@ -104,6 +93,21 @@ func faultError(f Fault) *apiError {
 		}
 	}
 	return e
+}
+
+// codeOfStatus is the modeled code that a fault's bare status stands
+// for: the one code with that status, or InvalidRequestException for the
+// 400 that five codes share; "" for other statuses.
+func codeOfStatus(status int) string {
+	if status == http.StatusBadRequest {
+		return protocol.CodeInvalidRequest
+	}
+	for _, e := range protocol.ModeledErrors() {
+		if e.Status == status {
+			return e.Code
+		}
+	}
+	return ""
 }
 
 // dropConn closes the client's connection without an answer (or, once

@@ -10,9 +10,9 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
-	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/podidentity/podidentity/internal/protocol"
 )
 
@@ -43,17 +43,13 @@ func newAPIError(code, msg string) *apiError {
 	return &apiError{status: statusOf(code), code: code, msg: msg}
 }
 
-// statusOf returns the HTTP status of a code of the API.
+// statusOf returns the HTTP status of a code of the API or of the
+// emulator's authentication failures.
 func statusOf(code string) int {
+	if e, ok := protocol.LookupError(code); ok {
+		return e.Status
+	}
 	switch code {
-	case protocol.CodeResourceNotFound:
-		return http.StatusNotFound
-	case protocol.CodeThrottling:
-		return http.StatusTooManyRequests
-	case protocol.CodeInternalServer:
-		return http.StatusInternalServerError
-	case protocol.CodeServiceUnavailable:
-		return http.StatusServiceUnavailable
 	case CodeMissingAuthenticationToken, CodeIncompleteSignature, CodeInvalidSignature, CodeUnrecognizedClient:
 		return http.StatusForbidden
 	}
@@ -181,11 +177,11 @@ func (s *Server) handle(r *http.Request, body []byte) answer {
 	if aerr != nil {
 		return answer{err: aerr}
 	}
-	if in.Token == "" {
+	if in.Token == nil || *in.Token == "" {
 		return answer{err: newAPIError(protocol.CodeInvalidParameter,
 			"1 validation error detected: Value null at 'token' failed to satisfy constraint: Member must not be null.")}
 	}
-	if !protocol.ValidToken(in.Token) {
+	if !protocol.ValidToken(*in.Token) {
 		return answer{err: newAPIError(protocol.CodeInvalidParameter,
 			"1 validation error detected: Value at 'token' failed to satisfy constraint: "+
 				"Member must satisfy regular expression pattern: ^[A-Za-z0-9-_=]+.[A-Za-z0-9-_=]+.[A-Za-z0-9-_=]+$.")}
@@ -194,7 +190,7 @@ func (s *Server) handle(r *http.Request, body []byte) answer {
 	if !ok {
 		return answer{err: newAPIError(protocol.CodeResourceNotFound, fmt.Sprintf("No cluster found for name: %s.", name))}
 	}
-	claims, err := s.verifyToken(c, in.Token)
+	claims, err := s.verifyToken(c, *in.Token)
 	if err != nil {
 		var te *tokenError
 		errors.As(err, &te)
@@ -210,7 +206,7 @@ func (s *Server) handle(r *http.Request, body []byte) answer {
 	if k.Pod != nil && k.Pod.Name != "" {
 		pod = k.Pod.Name
 	}
-	b, err := json.Marshal(s.success(assoc, pod))
+	b, err := s.success(assoc, pod)
 	if err != nil {
 		return answer{err: newAPIError(protocol.CodeInternalServer, "Internal error.")}
 	}
@@ -234,10 +230,6 @@ func clusterFromPath(escaped string) (string, bool) {
 	return name, true
 }
 
-// requestMembers are the operation's input members in the body, by their
-// exact wire names.
-var requestMembers = []string{"token", "eksNodeName", "instanceId", "zone"}
-
 // decodeRequest reads the body as the service does. Member names are
 // case-sensitive in this protocol (restJson1): {"Token": ...} is an
 // unknown member, ignored like any other, so the request has no token.
@@ -249,62 +241,24 @@ func decodeRequest(body []byte) (protocol.Request, *apiError) {
 	if err := dec.Decode(&members); err != nil || dec.More() {
 		return in, newAPIError(protocol.CodeInvalidRequest, "The request body is not a valid JSON object.")
 	}
-	for _, name := range requestMembers {
-		raw, ok := members[name]
+	for _, m := range in.Members() {
+		raw, ok := members[m.Name]
 		if !ok || string(raw) == "null" {
 			continue
 		}
 		var v string
 		if err := json.Unmarshal(raw, &v); err != nil {
-			return in, newAPIError(protocol.CodeInvalidRequest, fmt.Sprintf("The field '%s' has the wrong type.", name))
+			return in, newAPIError(protocol.CodeInvalidRequest, fmt.Sprintf("The field '%s' has the wrong type.", m.Name))
 		}
-		switch name {
-		case "token":
-			in.Token = v
-		case "eksNodeName":
-			in.EksNodeName = &v
-		case "instanceId":
-			in.InstanceId = &v
-		case "zone":
-			in.Zone = &v
-		}
+		*m.Value = &v
 	}
 	return in, nil
 }
 
-// The success body, with the wire names of the API.
-type (
-	successBody struct {
-		Subject                subjectBody     `json:"subject"`
-		Audience               string          `json:"audience"`
-		PodIdentityAssociation associationBody `json:"podIdentityAssociation"`
-		AssumedRoleUser        roleUserBody    `json:"assumedRoleUser"`
-		Credentials            credentialsBody `json:"credentials"`
-	}
-	subjectBody struct {
-		Namespace      string `json:"namespace"`
-		ServiceAccount string `json:"serviceAccount"`
-	}
-	associationBody struct {
-		AssociationArn string `json:"associationArn"`
-		AssociationId  string `json:"associationId"`
-	}
-	roleUserBody struct {
-		Arn          string `json:"arn"`
-		AssumeRoleId string `json:"assumeRoleId"`
-	}
-	credentialsBody struct {
-		SessionToken    string `json:"sessionToken"`
-		SecretAccessKey string `json:"secretAccessKey"`
-		AccessKeyId     string `json:"accessKeyId"`
-		Expiration      int64  `json:"expiration"` // epoch seconds
-	}
-)
-
 // maxSessionName is STS's limit on a role session name.
 const maxSessionName = 64
 
-func (s *Server) success(a Association, pod string) successBody {
+func (s *Server) success(a Association, pod string) ([]byte, error) {
 	role := a.RoleARN
 	lifetime := DefaultCredentialLifetime
 	if a.TargetRoleARN != "" {
@@ -316,9 +270,7 @@ func (s *Server) success(a Association, pod string) successBody {
 	case s.lifetime > 0:
 		lifetime = s.lifetime
 	}
-	name, _ := roleName(role) // checked by Associate
-	account := strings.SplitN(role, ":", 6)[4]
-	partition := strings.SplitN(role, ":", 3)[1]
+	parsed, name, _ := parseRole(role) // checked by Associate
 
 	// eks-<cluster>-<pod>-<uuid>: the prefix is cut so that the UUID,
 	// which makes the name unique, always fits.
@@ -329,24 +281,26 @@ func (s *Server) success(a Association, pod string) successBody {
 	}
 	session := prefix + "-" + id
 
-	return successBody{
-		Subject:  subjectBody{Namespace: a.Namespace, ServiceAccount: a.ServiceAccount},
-		Audience: protocol.Audience,
-		PodIdentityAssociation: associationBody{
-			AssociationArn: s.AssociationARN(a.Cluster, a.ID),
-			AssociationId:  a.ID,
+	type object = map[string]any
+	return json.Marshal(object{
+		protocol.MemberSubject:  object{protocol.MemberNamespace: a.Namespace, protocol.MemberServiceAccount: a.ServiceAccount},
+		protocol.MemberAudience: protocol.Audience,
+		protocol.MemberPodIdentityAssociation: object{
+			protocol.MemberAssociationArn: s.AssociationARN(a.Cluster, a.ID),
+			protocol.MemberAssociationId:  a.ID,
 		},
-		AssumedRoleUser: roleUserBody{
-			Arn:          fmt.Sprintf("arn:%s:sts::%s:assumed-role/%s/%s", partition, account, name, session),
-			AssumeRoleId: s.roleID(role) + ":" + session,
+		protocol.MemberAssumedRoleUser: object{
+			protocol.MemberArn: arn.ARN{Partition: parsed.Partition, Service: "sts", AccountID: parsed.AccountID,
+				Resource: "assumed-role/" + name + "/" + session}.String(),
+			protocol.MemberAssumeRoleId: s.roleID(role) + ":" + session,
 		},
-		Credentials: credentialsBody{
-			AccessKeyId:     "ASIA" + randString(upperAlnum, 16),
-			SecretAccessKey: randString(secretChars, 40),
-			SessionToken:    sessionToken(),
-			Expiration:      s.now().Add(lifetime).Unix(),
+		protocol.MemberCredentials: object{
+			protocol.MemberAccessKeyId:     "ASIA" + randString(upperAlnum, 16),
+			protocol.MemberSecretAccessKey: randString(secretChars, 40),
+			protocol.MemberSessionToken:    sessionToken(),
+			protocol.MemberExpiration:      s.now().Add(lifetime).Unix(), // epoch seconds
 		},
-	}
+	})
 }
 
 // sleep waits d, or until the request is canceled or the server closes;

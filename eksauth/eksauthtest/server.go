@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/arn"
 	"github.com/podidentity/podidentity/internal/endpoints"
 	"github.com/podidentity/podidentity/internal/protocol"
 )
@@ -192,7 +193,7 @@ func NewServer(opts ...Option) *Server {
 	for _, opt := range opts {
 		opt(s)
 	}
-	if !validRegion(s.region) {
+	if !endpoints.ValidRegion(s.region) {
 		panic(fmt.Sprintf("eksauthtest: invalid region %q", s.region))
 	}
 	if !validAccountID(s.account) {
@@ -330,11 +331,11 @@ func (a Association) Validate() error {
 	if a.Namespace == "" || a.ServiceAccount == "" {
 		return errors.New("eksauthtest: namespace and service account are required")
 	}
-	if _, err := roleName(a.RoleARN); err != nil {
+	if _, _, err := parseRole(a.RoleARN); err != nil {
 		return fmt.Errorf("eksauthtest: RoleARN: %w", err)
 	}
 	if a.TargetRoleARN != "" {
-		if _, err := roleName(a.TargetRoleARN); err != nil {
+		if _, _, err := parseRole(a.TargetRoleARN); err != nil {
 			return fmt.Errorf("eksauthtest: TargetRoleARN: %w", err)
 		}
 	}
@@ -524,22 +525,16 @@ func validAccountID(id string) bool {
 	return true
 }
 
-// roleName returns the name of an IAM role ARN
-// (arn:<partition>:iam::<account>:role/<path/>name).
-func roleName(arn string) (string, error) {
-	parts := strings.SplitN(arn, ":", 6)
-	if len(parts) != 6 || parts[0] != "arn" || parts[1] == "" || parts[2] != "iam" || parts[3] != "" || !validAccountID(parts[4]) {
-		return "", errors.New("not an IAM role ARN: " + arn)
-	}
-	res, ok := strings.CutPrefix(parts[5], "role/")
-	if !ok {
-		return "", errors.New("not an IAM role ARN: " + arn)
-	}
+// parseRole parses an IAM role ARN,
+// arn:<partition>:iam::<account>:role/<path/>name.
+func parseRole(roleARN string) (arn.ARN, string, error) {
+	a, err := arn.Parse(roleARN)
+	res, ok := strings.CutPrefix(a.Resource, "role/")
 	name := res[strings.LastIndexByte(res, '/')+1:]
-	if name == "" {
-		return "", errors.New("not an IAM role ARN: " + arn)
+	if err != nil || a.Partition == "" || a.Service != "iam" || a.Region != "" || !validAccountID(a.AccountID) || !ok || name == "" {
+		return arn.ARN{}, "", errors.New("not an IAM role ARN: " + roleARN)
 	}
-	return name, nil
+	return a, name, nil
 }
 
 // dialAddr returns an address clients can dial for a listener's address:
@@ -550,17 +545,4 @@ func dialAddr(a net.Addr) string {
 		return a.String()
 	}
 	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
-}
-
-func validRegion(r string) bool {
-	if r == "" || len(r) > 64 {
-		return false
-	}
-	for i := 0; i < len(r); i++ {
-		c := r[i]
-		if !('a' <= c && c <= 'z' || '0' <= c && c <= '9' || c == '-') {
-			return false
-		}
-	}
-	return true
 }

@@ -84,7 +84,7 @@ func (e *floorError) Error() string {
 const maxAnswer = 1 << 20
 
 func (f *floor) call(ctx context.Context, clusterName, tok string) (*floorAnswer, error) {
-	body, err := json.Marshal(protocol.Request{Token: tok})
+	body, err := json.Marshal(protocol.Request{Token: &tok})
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/aws/smithy-go/endpoints/private/rulesfn"
 )
 
 // Partition is an AWS partition: the regions it holds and its DNS suffix.
@@ -123,7 +125,7 @@ type Endpoint struct {
 // host name, on FIPS with a base endpoint, on a base endpoint that is not an
 // http(s) URL with a host, and on no region without a base endpoint.
 func Resolve(region string, useFIPS bool, baseEndpoint *string) (Endpoint, error) {
-	if region != "" && !validHostName(region) {
+	if region != "" && !ValidRegion(region) {
 		return Endpoint{}, &InvalidRegionError{Region: region}
 	}
 	region, fipsRegion := MapFIPSRegion(region)
@@ -168,19 +170,12 @@ func MapFIPSRegion(region string) (string, bool) {
 	return region, true
 }
 
-// validHostName reports whether s is dot-separated RFC 1123 labels, none
-// starting or ending with '-' (the SDK's IsValidHostLabel with subdomains).
-func validHostName(s string) bool {
-	for _, label := range strings.Split(s, ".") {
-		if len(label) == 0 || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
-			return false
-		}
-		for i := 0; i < len(label); i++ {
-			c := label[i]
-			if !('0' <= c && c <= '9' || 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || c == '-') {
-				return false
-			}
-		}
-	}
-	return true
-}
+// ValidRegion is the one region-name check of the library and the
+// examples, the one that agrees with the service: every generated AWS SDK
+// client binds its Region endpoint parameter only if smithy-go's
+// rulesfn.IsValidHostLabel(region, true) holds (else "invalid input
+// region"), so a name it refuses never reaches EKS Auth. That is one or
+// more dot-separated labels of 1 to 63 ASCII letters, digits or '-', none
+// starting or ending with '-'. It does not say the region exists: unknown
+// names resolve in the "aws" partition, as in the SDK.
+func ValidRegion(region string) bool { return rulesfn.IsValidHostLabel(region, true) }

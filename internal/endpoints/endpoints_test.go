@@ -106,3 +106,19 @@ func FuzzPartitionOfMatchesRegex(f *testing.F) {
 		}
 	})
 }
+
+// ValidRegion is the SDK's own check: the names the five old checks
+// disagreed on get the SDK's answer.
+func TestValidRegion(t *testing.T) {
+	for r, want := range map[string]bool{
+		"us-west-2": true, "eu-isoe-west-1": true, "fips-us-gov-west-1": true,
+		"US-WEST-2": true, "a.b": true, strings.Repeat("a", 63): true,
+		"": false, "-us-west-2": false, "us-west-2-": false, "us_west_2": false,
+		"a..b": false, ".a": false, "a b": false, "a/b": false, "é": false,
+		strings.Repeat("a", 64): false,
+	} {
+		if got := endpoints.ValidRegion(r); got != want {
+			t.Errorf("ValidRegion(%q) = %v, want %v", r, got, want)
+		}
+	}
+}

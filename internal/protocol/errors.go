@@ -2,6 +2,7 @@ package protocol
 
 import (
 	"bytes"
+	"cmp"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -41,10 +42,10 @@ func ReadError(h http.Header, body []byte) (ErrorAnswer, error) {
 	if err := json.NewDecoder(bytes.NewReader(body)).Decode(&info); err != nil && err != io.EOF {
 		return a, err
 	}
-	if jsonCode := cmpOr(info.Code, info.Type); headerCode == "" && jsonCode != "" {
+	if jsonCode := cmp.Or(info.Code, info.Type); headerCode == "" && jsonCode != "" {
 		a.Code = SanitizeErrorCode(jsonCode)
 	}
-	a.Message = cmpOr(info.Message, a.Message)
+	a.Message = cmp.Or(info.Message, a.Message)
 
 	var members map[string]json.RawMessage
 	if json.NewDecoder(bytes.NewReader(body)).Decode(&members) == nil {
@@ -57,13 +58,6 @@ func ReadError(h http.Header, body []byte) (ErrorAnswer, error) {
 		}
 	}
 	return a, nil
-}
-
-func cmpOr(a, b string) string {
-	if a != "" {
-		return a
-	}
-	return b
 }
 
 // SanitizeErrorCode keeps what precedes the first ':' and then what

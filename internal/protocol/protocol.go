@@ -1,8 +1,21 @@
-// Package protocol holds the wire facts of the EKS Auth API that both the
-// client and the emulator speak, so that the two cannot drift apart.
+// Package protocol holds the wire facts of the EKS Auth API that the
+// client, the emulator and the examples speak, so that they cannot drift
+// apart. Each fact has its one home here or next door:
+//
+//   - error codes, HTTP statuses and faults: [LookupError], [ModeledErrors],
+//     the Code* variables (derived from eksauth/types);
+//   - cluster-name and token rules: [ValidClusterName], [ValidToken],
+//     [ValidateInput];
+//   - the wire member names: [Request.Members] and the Member* constants;
+//   - complete credentials: [CheckCredentials];
+//   - region names: internal/endpoints.ValidRegion;
+//   - the refresh schedule and its backoff: internal/refresh.
 package protocol
 
-import "strings"
+import (
+	"encoding/json"
+	"strings"
+)
 
 const (
 	// ServiceID is the service's name in errors, as the official client spells it.
@@ -19,19 +32,6 @@ const (
 	ContentType = "application/json"
 	// MaxClusterNameLen is the longest cluster name the API accepts.
 	MaxClusterNameLen = 100
-)
-
-// The nine error codes of the API.
-const (
-	CodeAccessDenied       = "AccessDeniedException"
-	CodeExpiredToken       = "ExpiredTokenException"
-	CodeInternalServer     = "InternalServerException"
-	CodeInvalidParameter   = "InvalidParameterException"
-	CodeInvalidRequest     = "InvalidRequestException"
-	CodeInvalidToken       = "InvalidTokenException"
-	CodeResourceNotFound   = "ResourceNotFoundException"
-	CodeServiceUnavailable = "ServiceUnavailableException"
-	CodeThrottling         = "ThrottlingException"
 )
 
 // Path is the request path for clusterName, below the endpoint's own path.
@@ -112,14 +112,55 @@ var charClass = func() (t [256]uint8) {
 	return t
 }()
 
-// Request is the JSON body of the operation. The optional fields are
-// omitted when nil.
+// Request is the operation's input as it is on the wire; a nil member is
+// absent.
 type Request struct {
-	Token       string  `json:"token"`
-	EksNodeName *string `json:"eksNodeName,omitempty"`
-	InstanceId  *string `json:"instanceId,omitempty"`
-	Zone        *string `json:"zone,omitempty"`
+	Token, EksNodeName, InstanceId, Zone *string
 }
+
+// Member is one member of a JSON body, by its wire name: names are
+// case-sensitive in this protocol (restJson1).
+type Member struct {
+	Name  string
+	Value **string
+}
+
+// Members binds r's members to their wire names, in the order the
+// serializer writes them: the one list of the request's member names.
+func (r *Request) Members() [4]Member {
+	return [...]Member{{"token", &r.Token}, {"eksNodeName", &r.EksNodeName}, {"instanceId", &r.InstanceId}, {"zone", &r.Zone}}
+}
+
+// MarshalJSON writes the members that are set, by their wire names.
+func (r Request) MarshalJSON() ([]byte, error) {
+	set := make(map[string]string, 4)
+	for _, m := range r.Members() {
+		if *m.Value != nil {
+			set[m.Name] = **m.Value
+		}
+	}
+	return json.Marshal(set)
+}
+
+// Wire names of the success body's members, read by the client and
+// written by the emulator.
+const (
+	MemberAudience               = "audience"
+	MemberSubject                = "subject"
+	MemberNamespace              = "namespace"
+	MemberServiceAccount         = "serviceAccount"
+	MemberPodIdentityAssociation = "podIdentityAssociation"
+	MemberAssociationArn         = "associationArn"
+	MemberAssociationId          = "associationId"
+	MemberAssumedRoleUser        = "assumedRoleUser"
+	MemberArn                    = "arn"
+	MemberAssumeRoleId           = "assumeRoleId"
+	MemberCredentials            = "credentials"
+	MemberAccessKeyId            = "accessKeyId"
+	MemberSecretAccessKey        = "secretAccessKey"
+	MemberSessionToken           = "sessionToken"
+	MemberExpiration             = "expiration" // epoch seconds, a JSON number
+)
 
 // Error is the JSON body of an error answer.
 type Error struct {

@@ -1,6 +1,7 @@
 package protocol
 
 import (
+	"encoding/json"
 	"regexp"
 	"strings"
 	"testing"
@@ -56,5 +57,13 @@ func TestClusterFromPath(t *testing.T) {
 		if got != want {
 			t.Errorf("ClusterFromPath(%q) = %q, want %q", path, got, want)
 		}
+	}
+}
+
+func TestRequestMarshalJSON(t *testing.T) {
+	tok, zone := "a.b.c", "z1"
+	b, err := json.Marshal(Request{Token: &tok, Zone: &zone})
+	if err != nil || string(b) != `{"token":"a.b.c","zone":"z1"}` {
+		t.Errorf("Marshal = %s, %v", b, err)
 	}
 }
