@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/netip"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws/arn"
@@ -58,10 +57,8 @@ type agentOptions struct {
 
 	nodeName, instanceID, zone string // optional node identity for EKS Auth
 
-	logger *slog.Logger                // nil means discard
-	ready  func(context.Context) error // extra readiness check; nil means none
-
-	now func() time.Time // the clock of the cache and rate limits; nil means time.Now
+	logger *slog.Logger     // nil means discard
+	now    func() time.Time // the clock of the cache and rate limits; nil means time.Now
 }
 
 // agent serves the container-credentials endpoint: it answers each pod's
@@ -76,11 +73,7 @@ type agent struct {
 	burst           int
 	upstreamTimeout time.Duration
 	log             *slog.Logger
-	ready           func(context.Context) error
 	now             func() time.Time
-	mux             *http.ServeMux
-
-	stopping atomic.Bool // set when shutdown starts: /readyz then fails
 }
 
 func newAgent(o agentOptions) *agent {
@@ -105,9 +98,7 @@ func newAgent(o agentOptions) *agent {
 		burst:           o.burst,
 		upstreamTimeout: o.upstreamTimeout,
 		log:             o.logger,
-		ready:           o.ready,
 		now:             o.now,
-		mux:             http.NewServeMux(),
 	}
 	a.metrics = newMetrics(func() int { n, _ := a.cache.stats(); return n }, a.pending.len)
 	a.cache = newCache(o.cacheSize, o.idleTTL, func(reason string, n int) {
@@ -125,16 +116,9 @@ func newAgent(o agentOptions) *agent {
 		zone:       o.zone,
 	}
 	a.up.budget = newBudget(o.eksAuthRate, o.eksAuthBurst, o.maxInflight)
-	a.mux.HandleFunc(credentialsPath, a.serveCredentials)
-	a.mux.HandleFunc("/healthz", a.serveHealth)
-	a.mux.HandleFunc("/readyz", a.serveReady)
-	a.mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, newError(http.StatusNotFound, codeNotFound, "no such path; credentials are served at %s", credentialsPath), "")
-	})
+	a.metrics.registry.MustRegister(a.up.budget.waits, a.up.budget.throttles)
 	return a
 }
-
-func (a *agent) ServeHTTP(w http.ResponseWriter, r *http.Request) { a.mux.ServeHTTP(w, r) }
 
 // credentialsBody is the answer the SDKs' container providers expect.
 type credentialsBody struct {
@@ -145,7 +129,14 @@ type credentialsBody struct {
 	Expiration      string // RFC 3339
 }
 
-func (a *agent) serveCredentials(w http.ResponseWriter, r *http.Request) {
+// ServeHTTP serves the credentials path and nothing else: the agent's
+// state (probes, metrics) is for the operator, on the probe port, never
+// for pods.
+func (a *agent) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path != credentialsPath {
+		writeError(w, newError(http.StatusNotFound, codeNotFound, "no such path; credentials are served at %s", credentialsPath), "")
+		return
+	}
 	if status := a.answer(w, r); status != 0 {
 		a.metrics.answered(status)
 	}
@@ -184,7 +175,7 @@ func (a *agent) credentials(ctx context.Context, token string, source netip.Addr
 	k := tokenKey(token)
 	if e := a.cache.lookup(k, now); e != nil {
 		a.metrics.hits.Inc()
-		if ok, wait := e.limit.allow(now); !ok {
+		if ok, wait := allow(e.limit, now); !ok {
 			ae := newError(http.StatusTooManyRequests, codeThrottling, "this pod asks for credentials more often than the agent allows (%g per second); cache them", a.rate)
 			ae.retryAfter = wait
 			return nil, ae
@@ -242,8 +233,8 @@ func (a *agent) runFirstFetch(ctx context.Context, f *flight, k key, c claims, t
 	g, err := a.up.call(ctx, kindFirst, c, token)
 	if err == nil {
 		now := a.now()
-		e := &entry{key: k, claims: c, limit: newBucket(a.rate, a.burst, now)}
-		e.limit.allow(now) // the request that fetched counts
+		e := &entry{key: k, claims: c, limit: newLimiter(a.rate, a.burst)}
+		e.limit.AllowN(now, 1) // the request that fetched counts
 		e.grant.Store(g)
 		// Admitted before it is unlisted, so that a request in between
 		// finds one or the other, never neither.
@@ -406,36 +397,6 @@ func writeCredentials(w http.ResponseWriter, g *grant) {
 	h.Set("Content-Type", contentType)
 	h.Set("Cache-Control", "no-store")
 	_ = json.NewEncoder(w).Encode(&body)
-}
-
-func (a *agent) serveHealth(w http.ResponseWriter, r *http.Request) {
-	writeStatus(w, http.StatusOK, map[string]any{"status": "ok"})
-}
-
-// serveReady fails while shutting down or while the readiness check (in
-// run: node credentials can be had) fails, so that nothing routes pods to an
-// agent that cannot sign.
-func (a *agent) serveReady(w http.ResponseWriter, r *http.Request) {
-	if a.stopping.Load() {
-		writeError(w, newError(http.StatusServiceUnavailable, codeShuttingDown, "the agent is shutting down"), "")
-		return
-	}
-	if a.ready != nil {
-		ctx, cancel := context.WithTimeout(r.Context(), 5*time.Second)
-		defer cancel()
-		if err := a.ready(ctx); err != nil {
-			writeError(w, newError(http.StatusServiceUnavailable, codeServiceUnavailable, "not ready: %v", err), "")
-			return
-		}
-	}
-	entries, pods := a.cache.stats()
-	writeStatus(w, http.StatusOK, map[string]any{"status": "ready", "pods": pods, "tokens": entries})
-}
-
-func writeStatus(w http.ResponseWriter, status int, body any) {
-	w.Header().Set("Content-Type", contentType)
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(body)
 }
 
 // sweep forgets idle tokens every interval until ctx ends.

@@ -404,36 +404,6 @@ func TestUpstreamTimeout(t *testing.T) {
 	}
 }
 
-func TestHealthAndReadiness(t *testing.T) {
-	var readyErr error
-	ta := newTestAgent(t, func(o *agentOptions) {
-		o.ready = func(context.Context) error { return readyErr }
-	})
-	for _, tc := range []struct {
-		name       string
-		setup      func()
-		path       string
-		wantStatus int
-	}{
-		{"healthz", func() {}, "/healthz", 200},
-		{"ready", func() {}, "/readyz", 200},
-		{"no node credentials", func() { readyErr = errors.New("no EC2 IMDS role found") }, "/readyz", 503},
-		{"healthz while not ready", func() {}, "/healthz", 200},
-		{"shutting down", func() { readyErr = nil; ta.stopping.Store(true) }, "/readyz", 503},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
-			tc.setup()
-			r := ta.get(t, tc.path, "")
-			if r.status != tc.wantStatus {
-				t.Errorf("%s = %d %s, want %d", tc.path, r.status, r.body, tc.wantStatus)
-			}
-			if got := r.header.Get("Content-Type"); got != "application/json" {
-				t.Errorf("Content-Type = %q, want application/json", got)
-			}
-		})
-	}
-}
-
 // FuzzCredentialsHandler: any Authorization value gets a JSON answer, a
 // malformed one never reaches EKS Auth, and no answer quotes the token.
 func FuzzCredentialsHandler(f *testing.F) {

@@ -6,12 +6,12 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/podidentity/podidentity/eksauth"
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 )
 
@@ -55,7 +55,8 @@ const (
 // and only when it can send at once, so that no call holds a token or a
 // slot it cannot use: a call holding a slot never waits behind one that
 // waits for it, and a pause after throttling does not end with everything
-// granted during it going at once.
+// granted during it going at once. (rate.Limiter.Wait alone reserves a token
+// per waiter in arrival order: no precedence, no slots. Hence the queue.)
 type budget struct {
 	lim         *rate.Limiter
 	max         rate.Limit       // the configured rate, which the node returns to
@@ -70,8 +71,8 @@ type budget struct {
 	pauses     int                   // throttled pauses in a row, without a success in between
 	raisedAt   time.Time             // when the rate last grew back (or the pause ended)
 
-	waits     atomic.Uint64 // calls or attempts that had to wait for the budget
-	throttles atomic.Uint64 // ThrottlingExceptions seen
+	waits     prometheus.Counter // calls or attempts that had to wait; the agent's metrics register both
+	throttles prometheus.Counter // ThrottlingExceptions seen
 }
 
 // Classes of waiting calls, in the order they are served.
@@ -94,36 +95,22 @@ type budgetWaiter struct {
 // limit) with a burst of burst, and at most maxInflight calls in flight
 // (0 or less: no bound).
 func newBudget(r float64, burst, maxInflight int) *budget {
-	limit := rate.Limit(r)
-	if r <= 0 {
-		limit = rate.Inf
-	}
+	lim := newLimiter(r, burst)
 	return &budget{
-		lim:         rate.NewLimiter(limit, max(burst, 1)),
-		max:         limit,
+		lim:         lim,
+		max:         lim.Limit(),
 		maxInflight: max(maxInflight, 0),
 		now:         time.Now,
 		jitter:      rand.Float64,
+		waits: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "podidentity_agent_budget_waits_total",
+			Help: "EKS Auth calls or retries that waited for the node's budget (its rate, a slot, a pause after throttling).",
+		}),
+		throttles: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "podidentity_agent_eksauth_throttles_total",
+			Help: "ThrottlingExceptions EKS Auth answered this node, retries included.",
+		}),
 	}
-}
-
-// budgetStats is what the metrics read.
-type budgetStats struct {
-	Waits     uint64  // calls or attempts that waited for the budget
-	Throttles uint64  // ThrottlingExceptions EKS Auth answered
-	Rate      float64 // the rate now, calls per second: below the configured one after throttling
-	Waiting   int     // calls waiting now
-	Inflight  int     // calls in flight now
-}
-
-func (b *budget) stats() budgetStats {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	s := budgetStats{Waits: b.waits.Load(), Throttles: b.throttles.Load(), Rate: float64(b.lim.Limit()), Inflight: b.inflight}
-	for i := range b.queues {
-		s.Waiting += b.queues[i].Len()
-	}
-	return s
 }
 
 // acquire waits for a slot and a token for a call's first attempt (a
@@ -152,13 +139,13 @@ func (b *budget) release() {
 // has a token and (but for a retry) a slot is free; then takes them.
 func (b *budget) wait(ctx context.Context, class int) error {
 	b.mu.Lock()
-	if b.queued() == 0 {
+	if b.headWaiter() == nil {
 		if ok, _ := b.takeLocked(class); ok {
 			b.mu.Unlock()
 			return nil // the common case: no queue, a token and a slot
 		}
 	}
-	b.waits.Add(1)
+	b.waits.Inc()
 	w := &budgetWaiter{head: make(chan struct{}, 1), class: class}
 	w.elem = b.queues[class].PushBack(w)
 	b.signalHead()
@@ -197,22 +184,13 @@ func (b *budget) takeLocked(class int) (bool, time.Duration) {
 	if slot && b.maxInflight > 0 && b.inflight >= b.maxInflight {
 		return false, -1
 	}
-	if !b.lim.AllowN(now, 1) {
-		d := time.Duration((1 - b.lim.TokensAt(now)) / float64(b.lim.Limit()) * float64(time.Second))
-		return false, max(d, time.Millisecond)
+	if ok, wait := allow(b.lim, now); !ok {
+		return false, max(wait, time.Millisecond)
 	}
 	if slot {
 		b.inflight++
 	}
 	return true, 0
-}
-
-func (b *budget) queued() int {
-	n := 0
-	for i := range b.queues {
-		n += b.queues[i].Len()
-	}
-	return n
 }
 
 // headWaiter returns the head of the queue, or nil.
@@ -265,7 +243,7 @@ func (b *budget) sleep(ctx context.Context, d time.Duration, head <-chan struct{
 // node comes back slowly rather than with a burst. Throttles of calls sent
 // before the pause began belong to the same pause.
 func (b *budget) throttled() {
-	b.throttles.Add(1)
+	b.throttles.Inc()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	now := b.now()

@@ -18,6 +18,7 @@ import (
 	"github.com/podidentity/podidentity/eksauth"
 	"github.com/podidentity/podidentity/eksauth/eksauthtest"
 	"github.com/podidentity/podidentity/eksauth/types"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"golang.org/x/time/rate"
 )
 
@@ -60,8 +61,8 @@ func TestBudgetRate(t *testing.T) {
 	if min := time.Duration(float64(calls-burst) / perSecond * float64(time.Second)); times[len(times)-1] < min*9/10 {
 		t.Errorf("%d calls took %v; at %d/s after a burst of %d they take at least %v", calls, times[len(times)-1], perSecond, burst, min)
 	}
-	if got := b.stats().Waits; got < calls-burst {
-		t.Errorf("Waits = %d, want at least %d", got, calls-burst)
+	if got := testutil.ToFloat64(b.waits); got < calls-burst {
+		t.Errorf("waits = %v, want at least %d", got, calls-burst)
 	}
 }
 
@@ -155,18 +156,28 @@ func TestBudgetSlots(t *testing.T) {
 	if name := <-got; name != "refresh" {
 		t.Errorf("the second slot went to the %s, want the refresh", name)
 	}
-	if s := b.stats(); s.Inflight != 2 || s.Waiting != 0 {
-		t.Errorf("stats = %+v, want 2 in flight, none waiting", s)
+	if waiting, inflight := budgetState(b); inflight != 2 || waiting != 0 {
+		t.Errorf("%d in flight, %d waiting; want 2 in flight, none waiting", inflight, waiting)
 	}
+}
+
+// budgetState returns how many calls wait in b and how many hold a slot.
+func budgetState(b *budget) (waiting, inflight int) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	for i := range b.queues {
+		waiting += b.queues[i].Len()
+	}
+	return waiting, b.inflight
 }
 
 // waitQueued waits until n calls wait in b.
 func waitQueued(t *testing.T, b *budget, n int) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)
-	for b.stats().Waiting != n {
+	for waiting, _ := budgetState(b); waiting != n; waiting, _ = budgetState(b) {
 		if time.Now().After(deadline) {
-			t.Fatalf("%d calls waiting, want %d", b.stats().Waiting, n)
+			t.Fatalf("%d calls waiting, want %d", waiting, n)
 		}
 		time.Sleep(time.Millisecond)
 	}
@@ -192,7 +203,7 @@ func TestBudgetCanceledWaitGivesBackItsToken(t *testing.T) {
 	if tokens := b.lim.Tokens(); tokens < -0.5 {
 		t.Errorf("tokens = %.2f after the canceled wait: its token was kept", tokens)
 	}
-	if n := b.stats().Waiting; n != 0 {
+	if n, _ := budgetState(b); n != 0 {
 		t.Errorf("%d calls still queued", n)
 	}
 }
@@ -264,8 +275,8 @@ func TestBudgetThrottled(t *testing.T) {
 	if got := b.pauseUntil.Sub(clk.Now()); got != maxThrottlePause/2 {
 		t.Errorf("pause of %v, want the longest, %v (jitter 0)", got, maxThrottlePause/2)
 	}
-	if s := b.stats(); s.Throttles != 23 || s.Rate != minEKSAuthRate {
-		t.Errorf("stats = %+v, want 23 throttles at the floor rate", s)
+	if n, r := testutil.ToFloat64(b.throttles), b.lim.Limit(); n != 23 || r != minEKSAuthRate {
+		t.Errorf("%v throttles, rate %v; want 23 throttles at the floor rate", n, r)
 	}
 }
 
@@ -309,8 +320,8 @@ func TestBudgetCoversRetries(t *testing.T) {
 	if d := reqs[3].Time.Sub(reqs[2].Time); d < 490*time.Millisecond {
 		t.Errorf("the second retry went %v after a throttle: it did not wait for the budget's longer pause", d)
 	}
-	if s := b.stats(); s.Throttles != 3 || s.Waits != 2 {
-		t.Errorf("stats = %+v, want 3 throttles and 2 waits", s)
+	if throttles, waits := testutil.ToFloat64(b.throttles), testutil.ToFloat64(b.waits); throttles != 3 || waits != 2 {
+		t.Errorf("%v throttles, %v waits; want 3 throttles and 2 waits", throttles, waits)
 	}
 }
 
@@ -454,7 +465,9 @@ func testThrottledStart(t *testing.T, pods int, prefix string) {
 	}
 	times, throttled := r.calls()
 	served := len(times) - throttled
-	t.Logf("%d pods in %v: %d EKS Auth calls, %d throttled; budget %+v", pods, took.Round(time.Millisecond), len(times), throttled, r.agent.up.budget.stats())
+	b := r.agent.up.budget
+	t.Logf("%d pods in %v: %d EKS Auth calls, %d throttled; budget: %v waits, %v throttles, rate %v", pods, took.Round(time.Millisecond), len(times), throttled,
+		testutil.ToFloat64(b.waits), testutil.ToFloat64(b.throttles), b.lim.Limit())
 	// A pod whose SDK gave up on an answer asks again, and its first call
 	// may have been served meanwhile: a few such, not more.
 	if served < pods || served > pods+pods/50 {
@@ -468,7 +481,7 @@ func testThrottledStart(t *testing.T, pods int, prefix string) {
 	if limit := r.agent.up.budget.maxInflight + pods/5; throttled > limit {
 		t.Errorf("%d throttled calls for %d pods: the node did not slow down", throttled, pods)
 	}
-	if r.agent.up.budget.stats().Throttles == 0 {
+	if testutil.ToFloat64(b.throttles) == 0 {
 		t.Error("the budget saw no ThrottlingException: the test does not exercise throttling")
 	}
 }
@@ -486,7 +499,7 @@ func TestBudgetUnlimitedRateStillPauses(t *testing.T) {
 	if d := time.Since(start); d < throttlePause/2-10*time.Millisecond {
 		t.Errorf("the call after a throttle went out after %v, want the pause of %v", d, throttlePause/2)
 	}
-	if s := b.stats(); s.Rate != float64(rate.Inf) {
-		t.Errorf("rate %v after a throttle, want still unlimited", s.Rate)
+	if r := b.lim.Limit(); r != rate.Inf {
+		t.Errorf("rate %v after a throttle, want still unlimited", r)
 	}
 }

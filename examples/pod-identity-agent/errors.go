@@ -43,8 +43,6 @@ const (
 	codeNotFound         = "NotFound"
 	codeUpstreamError    = "UpstreamError"
 	codeUpstreamTimeout  = "UpstreamTimeout"
-	codeInternalError    = "InternalError"
-	codeShuttingDown     = "ShuttingDown"
 )
 
 // apiError is an answer other than credentials. Its JSON is the shape the

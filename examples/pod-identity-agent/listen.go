@@ -118,19 +118,6 @@ func hostCheck(next http.Handler) http.Handler {
 	})
 }
 
-// credentialsOnly serves the credentials path and nothing else: the
-// agent's state (probes, metrics) is for the operator, on the probe port,
-// never for pods.
-func credentialsOnly(agent http.Handler) http.Handler {
-	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path != credentialsPath {
-			writeError(w, newError(http.StatusNotFound, codeNotFound, "no such path; credentials are served at %s", credentialsPath), "")
-			return
-		}
-		agent.ServeHTTP(w, r)
-	})
-}
-
 // codeForbiddenHost is the code of a request refused by hostCheck.
 const codeForbiddenHost = "ForbiddenHost"
 

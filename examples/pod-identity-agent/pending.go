@@ -30,6 +30,11 @@ func (f *flight) finish(g *grant, err error) {
 	close(f.done)
 }
 
+// defaultMaxPending holds a large node's start at once (2,000 pods, within
+// the budget's burst of DefaultEKSAuthBurst): a smaller table answered most
+// of them 503. An entry costs a waiting request, not a cached credential.
+const defaultMaxPending = 2048
+
 // pending is the small, bounded table of tokens whose first exchange is
 // under way. Unlike a refresh, a first fetch is bound to the requests that
 // wait on it: when the last one leaves (the pod gave up), the fetch is
@@ -37,15 +42,10 @@ func (f *flight) finish(g *grant, err error) {
 // anyone else. A full table answers at once (503) rather than queueing, and
 // each source address (each pod has its own IP) may hold only perSource
 // entries, so that one pod cannot crowd the others out.
-// defaultMaxPending holds a large node's start at once (2,000 pods, within
-// the budget's burst of DefaultEKSAuthBurst): a smaller table answered most
-// of them 503. An entry costs a waiting request, not a cached credential.
-const defaultMaxPending = 2048
-
 type pending struct {
 	max, perSource int
 
-	mu       sync.Mutex
+	mu       sync.Mutex // guards flights, bySource and the flights' waiters and listed
 	flights  map[key]*flight
 	bySource map[netip.Addr]int
 }

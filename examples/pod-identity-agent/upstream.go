@@ -129,7 +129,7 @@ func metricCode(code string) string {
 		return c
 	}
 	switch code {
-	case codeUpstreamTimeout, codeUpstreamError, codeInternalError:
+	case codeUpstreamTimeout, codeUpstreamError:
 		return code
 	}
 	return codeUpstreamError
