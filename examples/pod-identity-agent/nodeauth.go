@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	"github.com/podidentity/podidentity/eksauth"
 	"github.com/podidentity/podidentity/eksauth/types"
@@ -23,10 +22,13 @@ import (
 // answer EKS Auth gives the agent's pods (as the assumer between the agent
 // and the client), and asks itself when nothing has told it for a while.
 //
-// EKS Auth authenticates the caller before it looks at the body: a 403 is
-// about the node's credentials, and any other client error (a bad token, no
-// association) means they were accepted. Throttling, 5xx and network errors
-// say nothing either way.
+// EKS Auth authenticates the caller before it looks at the body, and the
+// cluster before the token: a 403 is about the node's credentials, and any
+// other client error but a 404 (a bad token, a refused role) means both the
+// node and the cluster were accepted. A pod's 404 may only mean its service
+// account has no association, so only the active check, whose token cannot
+// get that far, tells an unknown cluster by it. Throttling, 5xx and network
+// errors say nothing either way.
 type nodeAuth struct {
 	client  assumer
 	creds   aws.CredentialsProvider
@@ -72,11 +74,12 @@ func (n *nodeAuth) AssumeRoleForPodIdentity(ctx context.Context, in *eksauth.Ass
 }
 
 func (n *nodeAuth) observe(err error) {
-	var re *awshttp.ResponseError
+	re := answerOf(err)
 	switch {
 	case err == nil:
 		n.set(nil)
-	case errors.As(err, &re) && re.HTTPStatusCode() == http.StatusForbidden:
+	case re == nil:
+	case re.HTTPStatusCode() == http.StatusForbidden:
 		code := "403"
 		var ae smithy.APIError
 		if errors.As(err, &ae) {
@@ -87,7 +90,7 @@ func (n *nodeAuth) observe(err error) {
 		if r, ok := n.creds.(interface{ reload() }); ok {
 			r.reload()
 		}
-	case errors.As(err, &re) && re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 && re.HTTPStatusCode() != http.StatusTooManyRequests:
+	case re.HTTPStatusCode() >= 400 && re.HTTPStatusCode() < 500 && re.HTTPStatusCode() != http.StatusTooManyRequests && re.HTTPStatusCode() != http.StatusNotFound:
 		n.set(nil)
 	}
 }
@@ -121,9 +124,10 @@ func (n *nodeAuth) check(ctx context.Context, timeout time.Duration) {
 		return
 	}
 	_, err := n.client.AssumeRoleForPodIdentity(ctx, &eksauth.AssumeRoleForPodIdentityInput{ClusterName: &n.cluster, Token: aws.String(probeToken)})
-	var re *awshttp.ResponseError
-	if err != nil && !errors.As(err, &re) {
-		// Unreachable: keep what was known; say so if nothing was.
+	var ae smithy.APIError
+	if err != nil && answerOf(err) == nil && !errors.As(err, &ae) {
+		// Unreachable (no answer, or one with status 0 from the
+		// transport): keep what was known; say so if nothing was.
 		n.mu.Lock()
 		never := n.learned.IsZero()
 		n.mu.Unlock()
@@ -137,6 +141,8 @@ func (n *nodeAuth) check(ctx context.Context, timeout time.Duration) {
 	var notFound *types.ResourceNotFoundException
 	if errors.As(err, &notFound) {
 		n.log.Warn("EKS Auth knows no such cluster: check -cluster", "cluster", n.cluster, "message", aws.ToString(notFound.Message))
+		n.set(fmt.Errorf("EKS Auth knows no cluster %q in this region: check -cluster and -region (every pod gets 404 ResourceNotFoundException)", n.cluster))
+		return
 	}
 	n.observe(err)
 }
