@@ -184,7 +184,7 @@ func (a *agent) credentials(ctx context.Context, token string, source netip.Addr
 	k := tokenKey(token)
 	if e := a.cache.lookup(k, now); e != nil {
 		a.metrics.hits.Inc()
-		if ok, wait := e.limit.allow(now); !ok {
+		if ok, wait := allow(e.limit, now); !ok {
 			ae := newError(http.StatusTooManyRequests, codeThrottling, "this pod asks for credentials more often than the agent allows (%g per second); cache them", a.rate)
 			ae.retryAfter = wait
 			return nil, ae
@@ -242,8 +242,8 @@ func (a *agent) runFirstFetch(ctx context.Context, f *flight, k key, c claims, t
 	g, err := a.up.call(ctx, kindFirst, c, token)
 	if err == nil {
 		now := a.now()
-		e := &entry{key: k, claims: c, limit: newBucket(a.rate, a.burst, now)}
-		e.limit.allow(now) // the request that fetched counts
+		e := &entry{key: k, claims: c, limit: newLimiter(a.rate, a.burst)}
+		e.limit.AllowN(now, 1) // the request that fetched counts
 		e.grant.Store(g)
 		// Admitted before it is unlisted, so that a request in between
 		// finds one or the other, never neither.

@@ -94,13 +94,10 @@ type budgetWaiter struct {
 // limit) with a burst of burst, and at most maxInflight calls in flight
 // (0 or less: no bound).
 func newBudget(r float64, burst, maxInflight int) *budget {
-	limit := rate.Limit(r)
-	if r <= 0 {
-		limit = rate.Inf
-	}
+	lim := newLimiter(r, burst)
 	return &budget{
-		lim:         rate.NewLimiter(limit, max(burst, 1)),
-		max:         limit,
+		lim:         lim,
+		max:         lim.Limit(),
 		maxInflight: max(maxInflight, 0),
 		now:         time.Now,
 		jitter:      rand.Float64,
@@ -197,9 +194,8 @@ func (b *budget) takeLocked(class int) (bool, time.Duration) {
 	if slot && b.maxInflight > 0 && b.inflight >= b.maxInflight {
 		return false, -1
 	}
-	if !b.lim.AllowN(now, 1) {
-		d := time.Duration((1 - b.lim.TokensAt(now)) / float64(b.lim.Limit()) * float64(time.Second))
-		return false, max(d, time.Millisecond)
+	if ok, wait := allow(b.lim, now); !ok {
+		return false, max(wait, time.Millisecond)
 	}
 	if slot {
 		b.inflight++

@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/time/rate"
 )
 
 // Why entries are keyed by a hash of the whole token, not by the pod UID:
@@ -46,7 +48,7 @@ func (g *grant) serveUntil() time.Time { return g.expires.Add(-expiryWindow) }
 type entry struct {
 	key    key
 	claims claims
-	limit  *bucket
+	limit  *rate.Limiter         // the pod's -rate and -burst
 	grant  atomic.Pointer[grant] // never nil once admitted
 
 	mu       sync.Mutex // guards refresh, failures, retryAt

@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-func TestBucket(t *testing.T) {
+func TestLimiter(t *testing.T) {
 	t0 := time.Unix(1_700_000_000, 0)
 	type step struct {
 		at       time.Duration // since t0
@@ -38,9 +38,9 @@ func TestBucket(t *testing.T) {
 		}},
 	} {
 		t.Run(name, func(t *testing.T) {
-			b := newBucket(tc.rate, tc.burst, t0)
+			lim := newLimiter(tc.rate, tc.burst)
 			for i, s := range tc.steps {
-				ok, wait := b.allow(t0.Add(s.at))
+				ok, wait := allow(lim, t0.Add(s.at))
 				if ok != s.want || (wait-s.wantWait).Abs() > time.Millisecond {
 					t.Errorf("step %d at %v: allow = %v, %v; want %v, %v", i, s.at, ok, wait, s.want, s.wantWait)
 				}
