@@ -373,6 +373,7 @@ func serveAgent(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		logger:          log,
 	})
 
+	auth.budget = a.up.budget // active checks go behind the pods' calls
 	errorLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
 	srv := &http.Server{
 		Handler:           hostCheck(credentialsOnly(a)),

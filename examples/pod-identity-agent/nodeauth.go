@@ -34,17 +34,24 @@ type nodeAuth struct {
 	creds   aws.CredentialsProvider
 	cluster string
 	log     *slog.Logger
+	budget  *budget // the node's EKS Auth budget, which active checks share; nil: none
 
 	mu      sync.Mutex
 	err     error     // why not ready; nil once accepted
-	learned time.Time // when EKS Auth last said either way; zero: never
+	learned time.Time // when EKS Auth (or a look at the node's credentials) last said either way; zero: never
+	misses  int       // active checks in a row that left it not ready
 }
 
-// Intervals of the active check: often while not ready (so a fixed
-// credential is seen within recheckNotReady), rarely once accepted, as the
-// pods' own calls keep the answer fresh.
+// Readiness costs the fleet nothing while a node is ready: it is learned
+// from the pods' own calls, and a ready node's only periodic check, every
+// recheckReady, is local (can the node's credentials still be had?). EKS
+// Auth is asked only at start and while not ready: after recheckNotReady,
+// doubling up to maxRecheck (about 13 calls in the first hour, then 12 an
+// hour, per node that stays not ready), inside the node's budget, behind
+// every pod's call.
 const (
 	recheckNotReady = 15 * time.Second
+	maxRecheck      = 5 * time.Minute
 	recheckReady    = 5 * time.Minute
 )
 
@@ -106,6 +113,9 @@ func (n *nodeAuth) update(err error, learned bool) {
 	if learned {
 		n.learned = time.Now()
 	}
+	if err == nil {
+		n.misses = 0
+	}
 	n.mu.Unlock()
 	switch {
 	case err != nil && (was == nil || was.Error() != err.Error()):
@@ -117,13 +127,29 @@ func (n *nodeAuth) update(err error, learned bool) {
 
 // check asks EKS Auth once, with probeToken, within timeout.
 func (n *nodeAuth) check(ctx context.Context, timeout time.Duration) {
+	defer func() {
+		n.mu.Lock()
+		if n.err != nil {
+			n.misses++
+		}
+		n.mu.Unlock()
+	}()
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	if _, err := n.creds.Retrieve(ctx); err != nil {
 		n.set(fmt.Errorf("no node credentials yet: pods get 502 until there are: %w", err))
 		return
 	}
-	_, err := n.client.AssumeRoleForPodIdentity(ctx, &eksauth.AssumeRoleForPodIdentityInput{ClusterName: &n.cluster, Token: aws.String(probeToken)})
+	var opts []func(*eksauth.Options)
+	if n.budget != nil {
+		release, err := n.budget.acquire(ctx, false)
+		if err != nil {
+			return // the pods' calls had the budget; try later
+		}
+		defer release()
+		opts = append(opts, n.budget.attempts())
+	}
+	_, err := n.client.AssumeRoleForPodIdentity(ctx, &eksauth.AssumeRoleForPodIdentityInput{ClusterName: &n.cluster, Token: aws.String(probeToken)}, opts...)
 	var ae smithy.APIError
 	if err != nil && answerOf(err) == nil && !errors.As(err, &ae) {
 		// Unreachable (no answer, or one with status 0 from the
@@ -147,13 +173,11 @@ func (n *nodeAuth) check(ctx context.Context, timeout time.Duration) {
 	n.observe(err)
 }
 
-// watch runs check at start and then whenever EKS Auth has said nothing
+// watch runs tick at start and then whenever nothing has been learned
 // for the interval that fits the current state, until ctx ends.
 func (n *nodeAuth) watch(ctx context.Context, timeout time.Duration) {
 	for {
-		if n.due() == 0 {
-			n.check(ctx, timeout)
-		}
+		n.tick(ctx, timeout)
 		wait := n.due()
 		if wait == 0 { // EKS Auth not reached yet
 			wait = 5 * time.Second
@@ -166,14 +190,35 @@ func (n *nodeAuth) watch(ctx context.Context, timeout time.Duration) {
 	}
 }
 
-// due is how long until the next active check; 0 means now. The pods' own
-// calls count as checks.
+// tick checks when one is due: locally while ready, with EKS Auth while
+// not.
+func (n *nodeAuth) tick(ctx context.Context, timeout time.Duration) {
+	if n.due() > 0 {
+		return
+	}
+	if n.ready() != nil {
+		n.check(ctx, timeout)
+		return
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	if _, err := n.creds.Retrieve(ctx); err != nil {
+		n.set(fmt.Errorf("no node credentials any more: pods get 502 until there are: %w", err))
+		return
+	}
+	n.mu.Lock()
+	n.learned = time.Now()
+	n.mu.Unlock()
+}
+
+// due is how long until the next check; 0 means now. The pods' own calls
+// count as checks.
 func (n *nodeAuth) due() time.Duration {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	interval := recheckReady
 	if n.err != nil {
-		interval = recheckNotReady
+		interval = min(recheckNotReady<<min(n.misses, 10), maxRecheck)
 	}
 	if n.learned.IsZero() {
 		return 0
