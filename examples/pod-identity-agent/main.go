@@ -69,6 +69,7 @@ type flags struct {
 	upstreamTimeout           time.Duration
 	maxInflight               int
 	maxPending, perSource     int
+	maxConns, maxConnsPerSrc  int
 	eksAuthRate               float64
 	eksAuthBurst              int
 	shutdownTimeout           time.Duration
@@ -124,6 +125,8 @@ Flags:
 	fs.IntVar(&f.eksAuthBurst, "eksauth-burst", DefaultEKSAuthBurst, "EKS Auth calls this node may make at once before -eksauth-rate applies")
 	fs.IntVar(&f.maxPending, "max-pending", defaultMaxPending, "tokens whose first exchange may be under way at once; beyond, new tokens are answered 503")
 	fs.IntVar(&f.perSource, "max-pending-per-source", 8, "tokens one source address (a pod) may have under way at once; beyond, 429")
+	fs.IntVar(&f.maxConns, "max-conns", defaultMaxConns, "credentials connections open at once, across sources; beyond, a new one is closed at once (0: unbounded)")
+	fs.IntVar(&f.maxConnsPerSrc, "max-conns-per-source", defaultMaxConnsPerSource, "credentials connections one source address may hold open (host-network pods share the node's); beyond, a new one is closed at once (0: unbounded)")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to let requests finish on SIGINT/SIGTERM")
 	fs.StringVar(&f.nodeName, "node-name", "", "node `name` sent to EKS Auth as eksNodeName; empty means IMDS's local-hostname, if any")
 	fs.StringVar(&f.instanceID, "instance-id", "", "EC2 instance `ID` sent to EKS Auth; empty means IMDS's, if any")
@@ -186,6 +189,8 @@ Flags:
 		{"-eksauth-burst", f.eksAuthBurst < 1, "must be at least 1"},
 		{"-max-pending", f.maxPending < 1, "must be at least 1"},
 		{"-max-pending-per-source", f.perSource < 1, "must be at least 1"},
+		{"-max-conns", f.maxConns < 0, "must not be negative"},
+		{"-max-conns-per-source", f.maxConnsPerSrc < 0, "must not be negative"},
 		{"-shutdown-timeout", f.shutdownTimeout < 0, "must not be negative"},
 	} {
 		if c.bad {
@@ -375,13 +380,18 @@ func serveAgent(ctx context.Context, args []string, stdout, stderr io.Writer) er
 
 	auth.budget = a.up.budget // active checks go behind the pods' calls
 	errorLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	conns := newConnLimiter(f.maxConnsPerSrc, f.maxConns)
+	a.metrics.registry.MustRegister(conns.refused)
+	for i, l := range listeners {
+		listeners[i] = conns.wrap(l)
+	}
 	srv := &http.Server{
 		Handler:           hostCheck(credentialsOnly(a)),
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: credentialsReadHeaderTimeout,
 		// Covers a wait for EKS Auth (bounded by -upstream-timeout), and a
 		// slow reader.
 		WriteTimeout:   f.upstreamTimeout + 10*time.Second,
-		IdleTimeout:    2 * time.Minute,
+		IdleTimeout:    credentialsIdleTimeout,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       errorLog,
 	}
