@@ -14,6 +14,7 @@ import (
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/smithy-go"
 	smithyhttp "github.com/aws/smithy-go/transport/http"
+	"github.com/podidentity/podidentity/eksauth"
 	"github.com/podidentity/podidentity/eksauth/types"
 )
 
@@ -109,12 +110,7 @@ var eksAuthStatus = map[string]int{
 //   - EKS Auth unreachable (no answer at all): 503.
 func upstreamError(err error) *apiError {
 	requestID := ""
-	var re *awshttp.ResponseError
-	// The SDK's transport also wraps a request that got no answer (refused,
-	// reset) in a ResponseError, with status 0: that is not an answer.
-	if errors.As(err, &re) && re.HTTPStatusCode() == 0 {
-		re = nil
-	}
+	re := answerOf(err)
 	if re != nil {
 		if id := re.ServiceRequestID(); id != "" {
 			requestID = " (request ID " + id + ")"
@@ -133,12 +129,17 @@ func upstreamError(err error) *apiError {
 			if code == "" {
 				code = codeUpstreamError
 			}
-			return newError(http.StatusBadGateway, code, "EKS Auth answered with an error the agent does not pass on: %s%s", ae.ErrorMessage(), requestID)
+			// Passed on, but as 502: such codes (the 403s of SigV4) are
+			// about the node's credentials, not a verdict on the pod.
+			return newError(http.StatusBadGateway, code, "EKS Auth refused the agent's call (about the node, not the pod's token): %s%s", ae.ErrorMessage(), requestID)
 		}
 	}
 	var ne net.Error
 	var se *smithyhttp.RequestSendError
+	var nc *nodeCredentialsError
 	switch {
+	case errors.As(err, &nc), errors.Is(err, eksauth.ErrNoCredentials):
+		return newError(http.StatusBadGateway, codeUpstreamError, "the node has no AWS credentials to sign the call to EKS Auth with (the agent's problem, not the pod's): %v", err)
 	case errors.Is(err, context.DeadlineExceeded), errors.As(err, &ne) && ne.Timeout():
 		return newError(http.StatusGatewayTimeout, codeUpstreamTimeout, "EKS Auth did not answer in time")
 	case re != nil:
@@ -150,8 +151,19 @@ func upstreamError(err error) *apiError {
 		}
 		return newError(http.StatusServiceUnavailable, codeServiceUnavailable, "EKS Auth is unreachable: %v", cause)
 	default:
-		return newError(http.StatusBadGateway, codeUpstreamError, "fetching credentials from EKS Auth failed: %v", err)
+		return newError(http.StatusBadGateway, codeUpstreamError, "the call to EKS Auth failed: %v", err)
 	}
+}
+
+// answerOf returns the HTTP answer EKS Auth gave in err, or nil if none
+// came: the SDK's transport also wraps a request that got no answer
+// (refused, reset) in a ResponseError, with status 0.
+func answerOf(err error) *awshttp.ResponseError {
+	var re *awshttp.ResponseError
+	if errors.As(err, &re) && re.HTTPStatusCode() != 0 {
+		return re
+	}
+	return nil
 }
 
 // knownCode reports whether code is one of EKS Auth's nine (matched

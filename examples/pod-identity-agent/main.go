@@ -68,11 +68,13 @@ type flags struct {
 	upstreamTimeout           time.Duration
 	maxInflight               int
 	maxPending, perSource     int
+	maxConns, maxConnsPerSrc  int
 	eksAuthRate               float64
 	eksAuthBurst              int
 	shutdownTimeout           time.Duration
 	nodeName, instanceID      string
 	zone                      string
+	imds                      string
 	logLevel                  slog.Level
 }
 
@@ -80,7 +82,7 @@ func parseFlags(args []string, stderr io.Writer) (flags, error) {
 	var f flags
 	fs := flag.NewFlagSet("pod-identity-agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
+	usage := func() {
 		fmt.Fprint(fs.Output(), `Usage: pod-identity-agent [server] -cluster NAME [flags]
        pod-identity-agent init      (put the link-local addresses on this node)
        pod-identity-agent version
@@ -103,6 +105,7 @@ Flags:
 `)
 		fs.PrintDefaults()
 	}
+	fs.Usage = func() {} // a mistake gets flag's one line and a hint (parseFailed)
 	fs.StringVar(&f.cluster, "cluster", "", "EKS cluster `name` (required)")
 	fs.StringVar(&f.region, "region", "", "AWS `region` of the cluster; empty means the SDK's (AWS_REGION, shared config, IMDS)")
 	fs.StringVar(&f.endpoint, "endpoint", "", "EKS Auth base endpoint `URL`, e.g. an emulator's; empty means the one resolved from the region (or AWS_ENDPOINT_URL_EKS_AUTH)")
@@ -121,16 +124,16 @@ Flags:
 	fs.IntVar(&f.eksAuthBurst, "eksauth-burst", DefaultEKSAuthBurst, "EKS Auth calls this node may make at once before -eksauth-rate applies")
 	fs.IntVar(&f.maxPending, "max-pending", defaultMaxPending, "tokens whose first exchange may be under way at once; beyond, new tokens are answered 503")
 	fs.IntVar(&f.perSource, "max-pending-per-source", 8, "tokens one source address (a pod) may have under way at once; beyond, 429")
+	fs.IntVar(&f.maxConns, "max-conns", defaultMaxConns, "credentials connections open at once, across sources; beyond, a new one is closed at once (0: unbounded)")
+	fs.IntVar(&f.maxConnsPerSrc, "max-conns-per-source", defaultMaxConnsPerSource, "credentials connections one source address may hold open (host-network pods share the node's); beyond, a new one is closed at once (0: unbounded)")
 	fs.DurationVar(&f.shutdownTimeout, "shutdown-timeout", 10*time.Second, "how long to let requests finish on SIGINT/SIGTERM")
 	fs.StringVar(&f.nodeName, "node-name", "", "node `name` sent to EKS Auth as eksNodeName; empty means IMDS's local-hostname, if any")
 	fs.StringVar(&f.instanceID, "instance-id", "", "EC2 instance `ID` sent to EKS Auth; empty means IMDS's, if any")
 	fs.StringVar(&f.zone, "zone", "", "availability-zone `ID` (such as usw2-az1) sent to EKS Auth; empty means IMDS's, if any")
+	fs.StringVar(&f.imds, "imds", imdsAuto, "whether to ask EC2's instance metadata service (169.254.169.254) for the node's identity, region and credentials: auto (only on an EC2 instance, known from its DMI marks), on, or off; AWS_EC2_METADATA_DISABLED=true also turns it off")
 	fs.TextVar(&f.logLevel, "log-level", slog.LevelInfo, "log `level`: DEBUG, INFO, WARN or ERROR")
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return f, err
-		}
-		return f, errUsage
+		return f, parseFailed(err, fs, usage)
 	}
 	if f.showVersion {
 		return f, nil
@@ -160,6 +163,11 @@ Flags:
 			problems = append(problems, fmt.Sprintf("-listen %q: %v", addr, err))
 		}
 	}
+	switch f.imds {
+	case imdsAuto, imdsOn, imdsOff:
+	default:
+		problems = append(problems, fmt.Sprintf("-imds %q: want auto, on or off", f.imds))
+	}
 	if f.probePort < 0 || f.probePort > 65535 {
 		problems = append(problems, "-probe-port must be a port number (0 to 65535)")
 	}
@@ -180,6 +188,8 @@ Flags:
 		{"-eksauth-burst", f.eksAuthBurst < 1, "must be at least 1"},
 		{"-max-pending", f.maxPending < 1, "must be at least 1"},
 		{"-max-pending-per-source", f.perSource < 1, "must be at least 1"},
+		{"-max-conns", f.maxConns < 0, "must not be negative"},
+		{"-max-conns-per-source", f.maxConnsPerSrc < 0, "must not be negative"},
 		{"-shutdown-timeout", f.shutdownTimeout < 0, "must not be negative"},
 	} {
 		if c.bad {
@@ -231,7 +241,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func runInit(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("pod-identity-agent init", flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() {
+	usage := func() {
 		fmt.Fprintf(fs.Output(), `Usage: pod-identity-agent init
 
 Creates the dummy link %s, puts 169.254.170.23/32 and fd00:ec2::23/128 on
@@ -240,11 +250,9 @@ node has it). Needs NET_ADMIN in the host's network namespace: run it as
 the agent's init container, with hostNetwork.
 `, linkName)
 	}
+	fs.Usage = func() {}
 	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
-		}
-		return errUsage
+		return parseFailed(err, fs, usage)
 	}
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "pod-identity-agent: init takes no arguments, got %q\n", fs.Args())
@@ -254,6 +262,25 @@ the agent's init container, with hostNetwork.
 		return fmt.Errorf("init: %w", err)
 	}
 	return nil
+}
+
+// Values of -imds.
+const (
+	imdsAuto = "auto"
+	imdsOn   = "on"
+	imdsOff  = "off"
+)
+
+// parseFailed finishes a failed fs.Parse: -h prints the whole usage; a
+// mistake, which flag has already named in one line, gets a one-line hint
+// rather than the usage after it, where the line that matters scrolls away.
+func parseFailed(err error, fs *flag.FlagSet, usage func()) error {
+	if errors.Is(err, flag.ErrHelp) {
+		usage()
+		return err
+	}
+	fmt.Fprintf(fs.Output(), "Run '%s -h' for the flags.\n", fs.Name())
+	return errUsage
 }
 
 func listenAddrs(list string) []string {
@@ -283,12 +310,22 @@ func serveAgent(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	if f.region != "" {
 		loadOpts = append(loadOpts, config.WithRegion(f.region))
 	}
+	useIMDS := f.imds == imdsOn || f.imds == imdsAuto && onEC2("/sys")
+	if !useIMDS {
+		// Neither the identity look-up nor the SDK's chain (region,
+		// credentials) may send a packet off a machine that is no EC2
+		// instance: a laptop, CI, a hybrid node.
+		loadOpts = append(loadOpts, config.WithEC2IMDSClientEnableState(imds.ClientDisabled))
+	}
 	cfg, err := config.LoadDefaultConfig(ctx, loadOpts...)
 	if err != nil {
 		return fmt.Errorf("load the node's AWS configuration: %w", err)
 	}
 	if f.rotateCredentials {
 		cfg.Credentials = newFileCredentials()
+	}
+	if cfg.Credentials != nil {
+		cfg.Credentials = nodeCredentials{cfg.Credentials}
 	}
 	client := eksauth.NewFromConfig(cfg, func(o *eksauth.Options) {
 		if f.endpoint != "" {
@@ -315,7 +352,11 @@ func serveAgent(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return fmt.Errorf("probes: %w (choose the port with -probe-port)", err)
 	}
 
-	id := imdsIdentity(ctx, imds.NewFromConfig(cfg), nodeIdentity{f.nodeName, f.instanceID, f.zone}, log)
+	var imdsClient *imds.Client
+	if useIMDS {
+		imdsClient = imds.NewFromConfig(cfg)
+	}
+	id := imdsIdentity(ctx, imdsClient, nodeIdentity{f.nodeName, f.instanceID, f.zone}, log)
 	auth := newNodeAuth(client, cfg.Credentials, f.cluster, log)
 	a := newAgent(agentOptions{
 		cluster:         f.cluster,
@@ -336,14 +377,20 @@ func serveAgent(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		logger:          log,
 	})
 
+	auth.budget = a.up.budget // active checks go behind the pods' calls
 	errorLog := slog.NewLogLogger(log.Handler(), slog.LevelWarn)
+	conns := newConnLimiter(f.maxConnsPerSrc, f.maxConns)
+	a.metrics.registry.MustRegister(conns.refused)
+	for i, l := range listeners {
+		listeners[i] = conns.wrap(l)
+	}
 	srv := &http.Server{
 		Handler:           hostCheck(a),
-		ReadHeaderTimeout: 5 * time.Second,
+		ReadHeaderTimeout: credentialsReadHeaderTimeout,
 		// Covers a wait for EKS Auth (bounded by -upstream-timeout), and a
 		// slow reader.
 		WriteTimeout:   f.upstreamTimeout + 10*time.Second,
-		IdleTimeout:    2 * time.Minute,
+		IdleTimeout:    credentialsIdleTimeout,
 		MaxHeaderBytes: 64 << 10,
 		ErrorLog:       errorLog,
 	}
@@ -382,7 +429,7 @@ func serveAgent(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	}
 	log.Info("agent started", "version", versionString(), "cluster", f.cluster, "region", client.Options().Region, "endpoint", aws.ToString(client.Options().BaseEndpoint),
 		"cache_size", f.cacheSize, "idle_ttl", f.idleTTL, "rate", f.rate, "burst", f.burst,
-		"node_name", id.nodeName, "instance_id", id.instanceID, "zone", id.zone, "rotate_credentials", f.rotateCredentials)
+		"node_name", id.nodeName, "instance_id", id.instanceID, "zone", id.zone, "rotate_credentials", f.rotateCredentials, "imds", useIMDS)
 	wg.Add(1)
 	go func() {
 		defer wg.Done()

@@ -162,12 +162,28 @@ func TestNodeAuth(t *testing.T) {
 	if strings.Contains(logs.String(), "no such cluster") {
 		t.Errorf("warned of an unknown cluster that exists:\n%s", &logs)
 	}
-	// A cluster EKS Auth does not know: ready (the node is accepted), and
-	// the operator is told.
+	// A cluster EKS Auth does not know: not ready (every pod would get
+	// 404), and the operator is told; a pod's 404 (perhaps only a missing
+	// association) does not make it ready.
 	n = newNodeAuth(good, srv.Config().Credentials, "no-such-cluster", slog.New(slog.NewTextHandler(&logs, nil)))
 	n.check(context.Background(), 5*time.Second)
-	if n.ready() != nil || !strings.Contains(logs.String(), "EKS Auth knows no such cluster: check -cluster") {
-		t.Errorf("unknown cluster: ready %v, log:\n%s", n.ready(), &logs)
+	if err := n.ready(); err == nil || !strings.Contains(err.Error(), `EKS Auth knows no cluster "no-such-cluster"`) || !strings.Contains(logs.String(), "EKS Auth knows no such cluster: check -cluster") {
+		t.Errorf("unknown cluster: ready %v, log:\n%s", err, &logs)
+	}
+	n.AssumeRoleForPodIdentity(context.Background(), &eksauth.AssumeRoleForPodIdentityInput{ClusterName: strPtr("no-such-cluster"), Token: strPtr(probeToken)})
+	if n.ready() == nil {
+		t.Error("unknown cluster: a pod's 404 made it ready")
+	}
+	// EKS Auth unreachable: the transport's ResponseError with status 0 is
+	// no answer, and readiness says so.
+	gone, _ := net.Listen("tcp", "127.0.0.1:0")
+	goneCfg := srv.Config()
+	goneCfg.BaseEndpoint = aws.String("http://" + gone.Addr().String())
+	gone.Close()
+	n = newNodeAuth(eksauth.NewFromConfig(goneCfg, func(o *eksauth.Options) { o.RetryMaxAttempts = 1 }), srv.Config().Credentials, "c1", discardLog())
+	n.check(context.Background(), 5*time.Second)
+	if err := n.ready(); err == nil || !strings.Contains(err.Error(), "EKS Auth not reached yet") {
+		t.Errorf("EKS Auth unreachable: %v, want not reached yet", err)
 	}
 	n = newNodeAuth(bad, badCfg.Credentials, "c1", discardLog())
 	n.check(context.Background(), 5*time.Second)
