@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -184,7 +185,7 @@ func parseArgs(args []string) (*parsed, error) {
 		case optOptional:
 			if !hasVal {
 				val = o.constVal
-				if i+1 < len(args) && !looksLikeOption(args[i+1]) && (sawCommand || contains(o.choices, args[i+1])) {
+				if i+1 < len(args) && !looksLikeOption(args[i+1]) && (sawCommand || slices.Contains(o.choices, args[i+1])) {
 					i++
 					val = args[i]
 				}
@@ -199,7 +200,7 @@ func parseArgs(args []string) (*parsed, error) {
 				val = args[i]
 			}
 		}
-		if len(o.choices) > 0 && !contains(o.choices, val) {
+		if len(o.choices) > 0 && !slices.Contains(o.choices, val) {
 			fail(o, usageErr("argument --%s: %s", o.name, invalidChoice(o.choices)))
 			continue
 		}
@@ -291,13 +292,4 @@ func invalidChoice(choices []string) string {
 		msg = append(msg, strings.Join(cur, " | "))
 	}
 	return strings.Join(msg, "\n")
-}
-
-func contains(list []string, s string) bool {
-	for _, e := range list {
-		if e == s {
-			return true
-		}
-	}
-	return false
 }

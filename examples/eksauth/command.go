@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -157,7 +158,7 @@ func firstPassProfile(args []string, e env) string {
 	if profile != "" {
 		return profile
 	}
-	return first(envVal(e, "AWS_PROFILE"), "default")
+	return cmp.Or(envVal(e, "AWS_PROFILE"), "default")
 }
 
 // print formats v (after --query) and writes it, through the pager.
@@ -290,7 +291,7 @@ func (c *command) call(ps params) (*eksauth.AssumeRoleForPodIdentityOutput, erro
 		return nil, err
 	}
 	rec := &recordingClient{next: httpClient}
-	var doer httpDoer = rec
+	var doer eksauth.HTTPClient = rec
 	if s.noSign {
 		doer = unsignedClient{next: rec}
 	}

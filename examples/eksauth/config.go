@@ -2,10 +2,12 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -122,11 +124,11 @@ func resolveSettings(p *parsed, e env) (*settings, error) {
 	s := &settings{profile: profileName(p, e), verifySSL: !p.has("no-verify-ssl"), debug: p.has("debug"), noSign: p.has("no-sign-request")}
 	s.profileCfg = configFile(e, s.profile)
 
-	s.output = first(opt(p, "output"), envVal(e, "AWS_DEFAULT_OUTPUT"), s.profileCfg["output"], "json")
-	if !contains(outputFormats, s.output) {
+	s.output = cmp.Or(opt(p, "output"), envVal(e, "AWS_DEFAULT_OUTPUT"), s.profileCfg["output"], "json")
+	if !slices.Contains(outputFormats, s.output) {
 		return nil, &cliError{code: exitGeneral, msg: "Unknown output type: " + s.output}
 	}
-	s.color = first(opt(p, "color"), "auto")
+	s.color = cmp.Or(opt(p, "color"), "auto")
 
 	if q, ok := p.get("query"); ok {
 		cq, err := compileQuery(q)
@@ -143,22 +145,22 @@ func resolveSettings(p *parsed, e env) (*settings, error) {
 		s.endpoint = ep
 	}
 
-	s.region = first(opt(p, "region"), envVal(e, "AWS_REGION"), envVal(e, "AWS_DEFAULT_REGION"), s.profileCfg["region"])
+	s.region = cmp.Or(opt(p, "region"), envVal(e, "AWS_REGION"), envVal(e, "AWS_DEFAULT_REGION"), s.profileCfg["region"])
 	if s.region != "" && !regionPattern.MatchString(s.region) {
 		return nil, &cliError{code: exitGeneral, msg: "Provided region_name '" + s.region + "' doesn't match a supported format."}
 	}
 
-	s.caBundle = first(opt(p, "ca-bundle"), envVal(e, "AWS_CA_BUNDLE"), s.profileCfg["ca_bundle"])
+	s.caBundle = cmp.Or(opt(p, "ca-bundle"), envVal(e, "AWS_CA_BUNDLE"), s.profileCfg["ca_bundle"])
 
 	s.readTimeout = timeoutOpt(p, "cli-read-timeout")
 	s.connectTimeout = timeoutOpt(p, "cli-connect-timeout")
 
-	s.binaryFormat = first(opt(p, "cli-binary-format"), s.profileCfg["cli_binary_format"], "base64")
+	s.binaryFormat = cmp.Or(opt(p, "cli-binary-format"), s.profileCfg["cli_binary_format"], "base64")
 	if s.binaryFormat != "base64" && s.binaryFormat != "raw-in-base64-out" {
 		return nil, &cliError{code: exitGeneral, msg: "Invalid value for cli_binary_format: " + s.binaryFormat}
 	}
 
-	s.timestampFormat = first(s.profileCfg["cli_timestamp_format"], "iso8601")
+	s.timestampFormat = cmp.Or(s.profileCfg["cli_timestamp_format"], "iso8601")
 	if s.timestampFormat != "iso8601" && s.timestampFormat != "wire" {
 		return nil, &cliError{code: exitGeneral, msg: "Unknown cli_timestamp_format value: " + s.timestampFormat + ", valid values are: wire or iso8601"}
 	}
@@ -202,15 +204,6 @@ func opt(p *parsed, name string) string {
 func envVal(e env, k string) string {
 	v, _ := e.lookup(k)
 	return v
-}
-
-func first(vals ...string) string {
-	for _, v := range vals {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }
 
 // urlScheme is the scheme Python's urlsplit finds: what comes before the

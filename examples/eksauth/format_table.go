@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"math"
+	"slices"
 	"strings"
 
 	"golang.org/x/text/width"
@@ -414,7 +416,7 @@ func (t *multiTable) subTableFromList(list []any, indent int, title string) {
 			}
 		}
 	}
-	headers, more := sortedSet(hset), sortedSet(mset)
+	headers, more := slices.Sorted(maps.Keys(hset)), slices.Sorted(maps.Keys(mset))
 	if t.current == nil {
 		t.newSection("", 0)
 	}
@@ -442,12 +444,4 @@ func (t *multiTable) subTableFromList(list []any, indent int, title string) {
 			}
 		}
 	}
-}
-
-func sortedSet(m map[string]bool) []string {
-	o := newObject()
-	for k := range m {
-		o.set(k, nil)
-	}
-	return o.sortedKeys()
 }

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"syscall"
 	"unicode/utf8"
@@ -200,7 +201,7 @@ func (ps params) validate() error {
 			unknown = append(unknown, k)
 		}
 	}
-	sortStrings(unknown)
+	slices.Sort(unknown)
 	for _, k := range unknown {
 		problems = append(problems, fmt.Sprintf("Unknown parameter in input: %q, must be one of: %s", k, strings.Join(names, ", ")))
 	}
@@ -272,14 +273,6 @@ func pyRepr(v any) string {
 		return "<" + pyTypeName(v) + ">"
 	}
 	return fmt.Sprint(v)
-}
-
-func sortStrings(s []string) {
-	for i := 1; i < len(s); i++ {
-		for j := i; j > 0 && s[j] < s[j-1]; j-- {
-			s[j], s[j-1] = s[j-1], s[j]
-		}
-	}
 }
 
 // inputSkeleton is what --generate-cli-skeleton input prints.

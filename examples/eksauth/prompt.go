@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -32,7 +33,7 @@ func promptMode(args []string, e env, profileCfg map[string]string, stdinTTY boo
 			return "on"
 		}
 	}
-	mode := first(envVal(e, "AWS_CLI_AUTO_PROMPT"), profileCfg["cli_auto_prompt"], "off")
+	mode := cmp.Or(envVal(e, "AWS_CLI_AUTO_PROMPT"), profileCfg["cli_auto_prompt"], "off")
 	if mode != "on" && mode != "on-partial" {
 		return "off"
 	}

@@ -110,7 +110,7 @@ func orderedProjections(n parsing.ASTNode) parsing.ASTNode {
 
 func (q *query) collectKeys(n parsing.ASTNode) {
 	if n.NodeType == parsing.ASTFunctionExpression {
-		if f, ok := n.Value.(string); ok && !contains(q.funcs, f) {
+		if f, ok := n.Value.(string); ok && !slices.Contains(q.funcs, f) {
 			q.funcs = append(q.funcs, f)
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
+	"github.com/podidentity/podidentity/eksauth"
 	"io"
 	"net"
 	"net/http"
@@ -103,11 +104,7 @@ func (w *insecureWarner) RoundTrip(req *http.Request) (*http.Response, error) {
 // credentials and removes what they produced before the request leaves:
 // the service then sees exactly the unsigned request the AWS CLI sends,
 // and answers it as AWS would.
-type unsignedClient struct{ next httpDoer }
-
-type httpDoer interface {
-	Do(*http.Request) (*http.Response, error)
-}
+type unsignedClient struct{ next eksauth.HTTPClient }
 
 func (u unsignedClient) Do(req *http.Request) (*http.Response, error) {
 	req = req.Clone(req.Context())
@@ -120,7 +117,7 @@ func (u unsignedClient) Do(req *http.Request) (*http.Response, error) {
 // recordingClient remembers the URL of the last request, which the AWS
 // CLI names in connection errors.
 type recordingClient struct {
-	next httpDoer
+	next eksauth.HTTPClient
 	mu   sync.Mutex // guards last
 	last string
 }

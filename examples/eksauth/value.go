@@ -1,8 +1,9 @@
 package main
 
 import (
+	"fmt"
 	"math"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -49,9 +50,7 @@ func (o *object) len() int { return len(o.keys) }
 
 // sortedKeys returns the keys in code-point order, as Python's sorted().
 func (o *object) sortedKeys() []string {
-	ks := append([]string(nil), o.keys...)
-	sort.Strings(ks)
-	return ks
+	return slices.Sorted(slices.Values(o.keys))
 }
 
 // isoTime formats t as Python's datetime.isoformat() does for an aware UTC
@@ -60,16 +59,9 @@ func (o *object) sortedKeys() []string {
 func isoTime(t time.Time) string {
 	t = t.UTC()
 	if us := t.Nanosecond() / 1000; us != 0 {
-		return t.Format("2006-01-02T15:04:05") + "." + leftPad(strconv.Itoa(us), 6) + "+00:00"
+		return t.Format("2006-01-02T15:04:05") + fmt.Sprintf(".%06d+00:00", us)
 	}
 	return t.Format("2006-01-02T15:04:05") + "+00:00"
-}
-
-func leftPad(s string, n int) string {
-	for len(s) < n {
-		s = "0" + s
-	}
-	return s
 }
 
 // outputValue turns the operation's output into the value the CLI prints:
